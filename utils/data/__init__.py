@@ -1,0 +1,11 @@
+"""Sources de données du cours : la vraie source (Kaggle, UCI, MedMNIST...) ou son miroir hors ligne.
+
+Chaque chargeur accepte `source="auto" | "kaggle" | "offline"` (ou l'équivalent) et un dossier local,
+dit en français quelle source il a utilisée, et lit le miroir avec exactement le même code.
+"""
+from .busi import load_busi, read_grayscale
+from .busi_mirror import make_busi_mirror
+from .sources import DataSourceError
+from .splits import group_leaks, split_by_group
+
+__all__ = ["DataSourceError", "group_leaks", "load_busi", "make_busi_mirror", "read_grayscale", "split_by_group"]
