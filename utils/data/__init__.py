@@ -5,8 +5,9 @@ dit en français quelle source il a utilisée, et lit le miroir avec exactement 
 """
 from .busi import load_busi, read_grayscale
 from .busi_mirror import make_busi_mirror
+from .ehr import load_mimic_like_cohort
 from .heart_disease import load_heart_disease
 from .sources import DataSourceError
 from .splits import group_leaks, split_by_group
 
-__all__ = ["DataSourceError", "group_leaks", "load_busi", "load_heart_disease", "make_busi_mirror", "read_grayscale", "split_by_group"]
+__all__ = ["DataSourceError", "group_leaks", "load_busi", "load_heart_disease", "load_mimic_like_cohort", "make_busi_mirror", "read_grayscale", "split_by_group"]

@@ -41,8 +41,10 @@ from .tabular import _key_bytes, pseudonymize
 DUMMY_TEXT = "ANONYME"
 UID_ROOT = "2.25."
 DATE_SHIFT_RANGE = (365, 3650)  # décalage vers le passé : entre 1 et 10 ans
-METHOD_DESCRIPTION = ("DICOM PS3.15 annexe E, profil de base (sous-ensemble du tableau E.1-1), "
-                      "option dates modifiées ; cours-fl-sante")
+# Deidentification Method (0012,0063) est de VR LO (64 caractères au plus, valeurs multiples permises) ;
+# en ASCII, car tous les fichiers ne déclarent pas de jeu de caractères étendu.
+METHOD_DESCRIPTION = ("DICOM PS3.15 annexe E, profil de base (sous-ensemble)", "Option dates modifiees",
+                      "cours-fl-sante utils.privacy.deidentify_dicom")
 # CID 7050 « De-identification Method » (PS3.16)
 METHOD_CODES = (("113100", "Basic Application Confidentiality Profile"),
                 ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
@@ -74,7 +76,9 @@ def date_shift_for(patient_key: str, secret, day_range: tuple[int, int] = DATE_S
 
 def shift_date(value: str, days: int) -> str:
     """Décale une valeur DA (``AAAAMMJJ``) ; une valeur illisible devient vide."""
-    text = str(value).strip().replace(".", "")  # l'ancien format ACR-NEMA écrivait AAAA.MM.JJ
+    text = str(value).strip()
+    if len(text) >= 10 and text[4] == text[7] == ".":  # l'ancien format ACR-NEMA écrivait AAAA.MM.JJ
+        text = text[:4] + text[5:7] + text[8:]
     try:
         parsed = dt.datetime.strptime(text[:8], "%Y%m%d").date()
     except ValueError:
@@ -224,7 +228,7 @@ def deidentify_dicom(ds: Dataset, secret, *, date_shift_days: int | None = None,
 
 def _mark(out: Dataset, shift: int) -> None:
     out.PatientIdentityRemoved = "YES"
-    out.DeidentificationMethod = METHOD_DESCRIPTION
+    out.DeidentificationMethod = list(METHOD_DESCRIPTION)
     items = []
     for value, meaning in METHOD_CODES:
         item = Dataset()
