@@ -1,0 +1,99 @@
+"""Vérifications des exercices de semaine_3/01_prediction_tabulaire.ipynb."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import call_answer, ensure_done, report
+
+FEATURES = ("age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak",
+            "slope", "ca", "thal")
+
+
+def check_missing_rates(missing_rates, data: pd.DataFrame) -> bool:
+    """Exercice 1 : part des valeurs manquantes, par hôpital (lignes) et par variable (colonnes)."""
+    ensure_done(missing_rates, "missing_rates")
+    expected = data[list(FEATURES)].isna().groupby(data["hospital"]).mean()
+    results = [(isinstance(missing_rates, pd.DataFrame), "c'est un DataFrame pandas",
+                "`groupby(...).mean()` sur un tableau de booléens renvoie un DataFrame.")]
+    if not results[0][0]:
+        return report("Exercice 1 : valeurs manquantes par hôpital", results)
+    answer = missing_rates.copy()
+    same_index = sorted(map(str, answer.index)) == sorted(expected.index)
+    results.append((same_index, "une ligne par hôpital (cleveland, hungarian, switzerland, va)",
+                    "Groupez par la colonne `hospital` : `....groupby(df['hospital'])`."))
+    same_columns = set(FEATURES) <= set(map(str, answer.columns))
+    results.append((same_columns, "une colonne par variable (age ... thal)",
+                    "Gardez les 13 variables, sans `num`, `hospital` ni `target`."))
+    values_ok = False
+    if same_index and same_columns:
+        answer = answer.loc[expected.index, list(FEATURES)].astype(float)
+        as_percent = np.allclose(answer.to_numpy(), 100 * expected.to_numpy(), atol=0.05)
+        values_ok = np.allclose(answer.to_numpy(), expected.to_numpy(), atol=5e-4) or as_percent
+    results.append((values_ok, "les taux sont justes (chol = 0 compté comme manquant)",
+                    "`df[variables].isna()` vaut True là où la valeur manque ; sa moyenne par groupe est le taux."))
+    success = report("Exercice 1 : valeurs manquantes par hôpital", results)
+    if values_ok:
+        worst = expected.mean(axis=1).idxmax()
+        print(f"À retenir : l'hôpital le plus lacunaire est {worst} ({100 * expected.loc[worst].mean():.0f} % "
+              f"de cases vides) ; ca manque chez {100 * expected.loc['hungarian', 'ca']:.0f} % des patients hongrois.")
+    return success
+
+
+def check_sensitivity_specificity(sensitivity_specificity) -> bool:
+    """Exercice 2 : sensibilité = VP / (VP + FN), spécificité = VN / (VN + FP)."""
+    y_true = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1]  # 5 malades, 6 sains
+    y_pred = [1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0]  # 3 malades détectés, 5 sains reconnus
+    answer = call_answer(sensitivity_specificity, y_true, y_pred, name="sensitivity_specificity")
+    results = []
+    shape_ok = isinstance(answer, (tuple, list)) and len(answer) == 2
+    results.append((shape_ok, "la fonction renvoie deux nombres (sensibilité, spécificité)",
+                    "Terminez par `return sensitivity, specificity`."))
+    if shape_ok:
+        sensitivity, specificity = (float(value) for value in answer)
+        swapped = np.isclose(sensitivity, 5 / 6) and np.isclose(specificity, 3 / 5)
+        results.append((np.isclose(sensitivity, 3 / 5), "sensibilité : 3 malades détectés sur 5 → 0,60",
+                        "Inversées ? La sensibilité regarde les *malades* (y_true == 1)." if swapped else
+                        "Sensibilité = vrais positifs / tous les malades (y_true == 1)."))
+        results.append((np.isclose(specificity, 5 / 6) if not swapped else False,
+                        "spécificité : 5 sains reconnus sur 6 → 0,83",
+                        "Spécificité = vrais négatifs / tous les sains (y_true == 0)."))
+        rng = np.random.default_rng(0)
+        truth, guess = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+        again = call_answer(sensitivity_specificity, truth, guess, name="sensitivity_specificity")
+        expected = (np.mean(guess[truth == 1] == 1), np.mean(guess[truth == 0] == 0))
+        results.append((np.allclose([float(v) for v in again], expected),
+                        "juste aussi sur des tableaux NumPy de 200 patients",
+                        "Utilisez des comparaisons vectorielles : `np.sum((y_true == 1) & (y_pred == 1))`."))
+    return report("Exercice 2 : sensibilité et spécificité", results)
+
+
+def check_fit_on_train_only(preprocess_train_test) -> bool:
+    """Exercice 3 : le prétraitement apprend ses statistiques sur l'entraînement seul, puis les applique au test."""
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(1)
+    X_train = rng.normal([50, 130], [10, 20], size=(40, 2))
+    X_test = rng.normal([60, 150], [10, 20], size=(10, 2))  # un autre hôpital : populations décalées
+    answer = call_answer(preprocess_train_test, StandardScaler(), X_train, X_test, name="preprocess_train_test")
+    results = []
+    shape_ok = isinstance(answer, (tuple, list)) and len(answer) == 2
+    results.append((shape_ok, "la fonction renvoie (X_train transformé, X_test transformé)",
+                    "Terminez par `return X_train_ready, X_test_ready`."))
+    if shape_ok:
+        train_ready, test_ready = (np.asarray(a, dtype=float) for a in answer)
+        mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+        results.append((np.allclose(train_ready, (X_train - mean) / std), "l'entraînement est centré-réduit",
+                        "`preprocessor.fit_transform(X_train)` apprend et applique les statistiques d'entraînement."))
+        refit = np.allclose(test_ready.mean(axis=0), 0, atol=1e-6)
+        results.append((np.allclose(test_ready, (X_test - mean) / std),
+                        "le test est transformé avec les statistiques de l'entraînement",
+                        "Le test a été ré-ajusté sur lui-même (`fit_transform`) : utilisez seulement "
+                        "`preprocessor.transform(X_test)`." if refit else
+                        "Appliquez au test, avec `transform`, le prétraitement ajusté sur l'entraînement."))
+        single = call_answer(preprocess_train_test, StandardScaler(), X_train, X_test[:1], name="preprocess_train_test")
+        one_patient = np.asarray(single[1], dtype=float)
+        results.append((np.allclose(one_patient, (X_test[:1] - mean) / std),
+                        "marche pour un seul nouveau patient (le cas de la consultation)",
+                        "Un patient seul n'a pas de « statistiques » : tout doit venir de l'entraînement."))
+    return report("Exercice 3 : prétraitement ajusté sur l'entraînement seul", results)
