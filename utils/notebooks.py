@@ -5,7 +5,9 @@ Les notebooks de `semaine_N/solutions/` sont la source. Conventions (étiquettes
 - ``setup``    : cellule d'installation et d'imports ; son `pip install` pointe vers le dépôt configuré ;
 - ``exercise`` : cellule d'exercice ; la réponse est entre ``### BEGIN SOLUTION`` et ``### END SOLUTION`` ;
 - ``check``    : cellule de vérification d'un exercice ; sa sortie est enregistrée dans la solution
-  et comparée par nbval (``nbval-check-output``) ; dans la version étudiante elle doit lever une erreur.
+  et comparée par nbval (``nbval-check-output``) ; dans la version étudiante elle doit lever une erreur ;
+- ``nbval-check-output`` seul : un résultat du déroulé principal (une AUC atteinte, un accord entre deux
+  méthodes) dont la sortie est enregistrée et comparée dans les deux versions.
 
 Usage en ligne de commande (depuis la racine du dépôt) ::
 
@@ -123,13 +125,14 @@ def clean_solution(nb, config: dict, relative_path: str):
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         cell_tags = tags(cell)
-        if "check" in cell_tags:
+        if "check" in cell_tags or "nbval-check-output" in cell_tags:
             _set_tags(cell, cell_tags + ["nbval-check-output"])
-            cell.execution_count = None
+            # nbval refuse une sortie sans numéro d'exécution : un numéro fixe garde les diffs stables.
+            cell.execution_count = 1 if cell.outputs else None
             cell.metadata.pop("execution", None)
             for output in cell.outputs:
                 if "execution_count" in output:
-                    output["execution_count"] = None
+                    output["execution_count"] = 1
         else:
             _clear_outputs(cell)
         cell.source = _point_to_repository(cell.source, config, relative_path)
@@ -141,13 +144,14 @@ def make_student(solution_nb, config: dict, relative_path: str):
     """Version étudiante : réponses remplacées, sorties vidées, exercices et vérifications marqués pour lever."""
     nb = copy.deepcopy(solution_nb)
     for cell in nb.cells:
-        cell_tags = [t for t in tags(cell) if t != "nbval-check-output"]
+        cell_tags = tags(cell)
         if "exercise" in cell_tags or BEGIN in cell.source:
             cell.source = replace_solutions(cell.source, cell.cell_type)
         if cell.cell_type == "code" and ("exercise" in cell_tags or "check" in cell_tags):
-            cell_tags.append("raises-exception")
+            cell_tags = [t for t in cell_tags if t != "nbval-check-output"] + ["raises-exception"]
         _set_tags(cell, cell_tags)
-        _clear_outputs(cell)
+        if "nbval-check-output" not in cell_tags:  # le déroulé principal garde ses résultats comparés
+            _clear_outputs(cell)
         cell.source = _point_to_repository(cell.source, config, relative_path)
     nb.metadata = _clean_metadata(nb.metadata)
     return nb
@@ -265,7 +269,7 @@ def _anatomy_problems(nb, config: dict, relative_path: str) -> list[str]:
         cell_tags = tags(cell)
         if "exercise" in cell_tags and BEGIN not in cell.source:
             found.append(f"cellule {index} : exercice sans bloc '{BEGIN}'")
-        if "check" in cell_tags and not cell.get("outputs"):
+        if ("check" in cell_tags or "nbval-check-output" in cell_tags) and not cell.get("outputs"):
             found.append(f"cellule {index} : vérification sans sortie enregistrée (lancez `python -m utils.notebooks record`)")
     return found
 

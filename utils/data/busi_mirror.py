@@ -93,10 +93,10 @@ def _lesion(label, height, width, rng, scale=1.0):
     theta = np.arctan2(yy - cy, xx - cx)
     if label == "benign":   # ovale, parallèle à la peau, contour lisse
         rx, ry = radius * rng.uniform(1.3, 1.8), radius
-        harmonics = [(k, rng.uniform(0, 0.08), rng.uniform(0, 2 * np.pi)) for k in (2, 3, 4)]
+        harmonics = [(k, rng.uniform(0, 0.1), rng.uniform(0, 2 * np.pi)) for k in (2, 3, 4, 5)]
     else:                   # irrégulière, plus haute que large, spicules
         rx, ry = radius, radius * rng.uniform(1.0, 1.4)
-        irregularity = rng.uniform(0.25, 1.0)  # certaines masses malignes sont presque lisses
+        irregularity = rng.uniform(0.1, 1.0)  # certaines masses malignes sont presque lisses
         harmonics = [(k, irregularity * rng.uniform(0.04, 0.12), rng.uniform(0, 2 * np.pi)) for k in range(3, 9)]
         harmonics += [(k, irregularity * rng.uniform(0.08, 0.18), rng.uniform(0, 2 * np.pi))
                       for k in rng.integers(12, 24, size=3)]

@@ -1,0 +1,105 @@
+"""Vérifications des exercices de semaine_1/01 (atelier cancer du sein)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import call_answer, ensure_done, report
+
+
+def check_augmentation(data_augmentation, images) -> bool:
+    """Exercice 1 : un pipeline Keras d'augmentation qui garde la forme et transforme vraiment les images."""
+    ensure_done(data_augmentation, "data_augmentation")
+    batch = np.asarray(images[:4], dtype=np.float32)
+    augmented = np.asarray(call_answer(data_augmentation, batch, training=True, name="data_augmentation"))
+    unchanged = np.asarray(data_augmentation(batch, training=False))
+    layer_names = [type(layer).__name__ for layer in getattr(data_augmentation, "layers", [])]
+    return report("Exercice 1 — augmentation de données", [
+        (augmented.shape == batch.shape, "la forme des images est conservée",
+         "chaque couche doit renvoyer des images de même taille (fill_mode='reflect' par exemple)"),
+        (not np.allclose(augmented, batch), "les images sont transformées à l'entraînement",
+         "appelez les couches avec training=True : sans cela elles ne font rien"),
+        (np.allclose(unchanged, batch, atol=1e-5), "les images ne changent pas en inférence (training=False)",
+         "l'augmentation ne doit agir que pendant l'entraînement"),
+        (len(layer_names) >= 3, "au moins trois transformations différentes",
+         "combinez par exemple RandomRotation, RandomZoom, RandomTranslation, RandomContrast"),
+        (bool(np.isfinite(augmented).all()), "aucune valeur invalide (NaN ou infinie)", "vérifiez les paramètres des couches"),
+    ])
+
+
+def check_activation_model(activation_model, model, layer_names, image) -> bool:
+    """Exercice 2 : un modèle intermédiaire qui renvoie les activations des couches demandées."""
+    ensure_done(activation_model, "activation_model")
+    outputs = activation_model.predict(np.asarray(image)[None], verbose=0)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    expected = [tuple(model.get_layer(name).output.shape[1:]) for name in layer_names]
+    shapes = [tuple(np.shape(output)[1:]) for output in outputs]
+    return report("Exercice 2 — cartes d'activation", [
+        (len(outputs) == len(layer_names), f"une sortie par couche demandée ({len(layer_names)})",
+         "outputs=[model.get_layer(nom).output for nom in layer_names]"),
+        (shapes == expected, "chaque sortie a la forme de la couche correspondante",
+         "gardez l'ordre de layer_names et les entrées du modèle entraîné : inputs=model.inputs"),
+    ])
+
+
+def check_threshold(predict_with_threshold, least_confident, probabilities, n_least: int = 5) -> bool:
+    """Exercice 3 : classes prédites à un seuil donné, et images les moins sûres (proba la plus proche de 0,5)."""
+    ensure_done(least_confident, "least_confident")
+    probabilities = np.asarray(probabilities, dtype=float).ravel()
+    results = []
+    for threshold in (0.2, 0.5, 0.8):
+        got = np.asarray(call_answer(predict_with_threshold, probabilities, threshold, name="predict_with_threshold")).ravel()
+        results.append((np.array_equal(got.astype(int), (probabilities >= threshold).astype(int)),
+                        f"classes prédites correctes au seuil {threshold}",
+                        "une image est « maligne » (1) si sa probabilité est ≥ au seuil, sinon « bénigne » (0)"))
+    expected = set(np.argsort(np.abs(probabilities - 0.5), kind="stable")[:n_least].tolist())
+    results.append((set(np.asarray(least_confident).ravel().tolist()) == expected,
+                    f"les {n_least} images les moins sûres sont trouvées",
+                    "triez par |probabilité − 0,5| croissant (np.argsort) et gardez les premiers indices"))
+    return report("Exercice 3 — seuil de décision et confiance", results)
+
+
+def reference_image_quality(gray) -> dict:
+    """Solution de référence de l'exercice 4."""
+    import cv2
+
+    gray = np.asarray(gray)
+    return {"sharpness": float(cv2.Laplacian(gray, cv2.CV_64F).var()),
+            "contrast": float(gray.std()), "brightness": float(gray.mean())}
+
+
+def check_quality_analysis(image_quality, quality_table, images) -> bool:
+    """Exercice 4 : mesures de qualité d'image, et taux d'erreur par groupe."""
+    ensure_done(quality_table, "quality_table")
+    results = []
+    for index, gray in enumerate(images[:3]):
+        got = call_answer(image_quality, gray, name="image_quality")
+        want = reference_image_quality(gray)
+        same = isinstance(got, dict) and all(np.isclose(got.get(k, np.nan), v, rtol=1e-3) for k, v in want.items())
+        results.append((same, f"mesures correctes pour l'image {index}",
+                        "netteté = variance du laplacien (cv2.Laplacian(..., cv2.CV_64F).var()), "
+                        "contraste = écart-type, luminosité = moyenne"))
+    columns = {"sharpness_group", "contrast_group", "brightness_group", "error"}
+    has_columns = isinstance(quality_table, pd.DataFrame) and columns <= set(quality_table.columns)
+    results.append((has_columns, "le tableau a les colonnes des groupes et l'erreur",
+                    f"colonnes attendues : {', '.join(sorted(columns))}"))
+    if has_columns:
+        counts = quality_table["sharpness_group"].value_counts()
+        results.append((len(counts) == 3 and counts.max() - counts.min() <= 1,
+                        "trois groupes de tailles égales par mesure", "pd.qcut(valeurs, 3, labels=[...]) coupe en tiers"))
+    return report("Exercice 4 — erreurs selon la qualité d'image", results)
+
+
+def check_error_cases(error_cases, y_true, y_pred) -> bool:
+    """Exercice 5 : le tableau des erreurs (faux négatifs d'abord)."""
+    ensure_done(error_cases, "error_cases")
+    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
+    wrong = set(np.flatnonzero(y_true != y_pred).tolist())
+    got = list(getattr(error_cases, "index", error_cases))
+    false_negatives = [i for i in got if y_true[i] == 1 and y_pred[i] == 0]
+    return report("Exercice 5 — analyse qualitative des erreurs", [
+        (set(got) == wrong, "toutes les erreurs de validation sont là, et seulement elles",
+         "gardez les lignes où la vraie classe diffère de la classe prédite"),
+        (got[: len(false_negatives)] == false_negatives, "les faux négatifs (cancers manqués) viennent en premier",
+         "triez pour mettre en tête les malins prédits bénins : ce sont les erreurs les plus graves"),
+    ])
