@@ -7,6 +7,7 @@ la bibliothèque : aucun téléchargement, ni en classe ni en CI.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from .sources import DataSourceError
@@ -49,11 +50,10 @@ def example_path(name: str) -> Path:
 def list_dicom_examples():
     """Tableau (pandas) des exemples de pydicom : modalité, classe SOP, syntaxe de transfert, image, tags privés."""
     import pandas as pd
-    import pydicom
 
     rows = []
     for name in example_names():
-        ds = pydicom.dcmread(example_path(name), force=True)
+        ds = read_dicom(name)
         meta = getattr(ds, "file_meta", None)
         transfer = meta.get("TransferSyntaxUID") if meta is not None else None
         shape = ""
@@ -84,9 +84,13 @@ def read_dicom(source, *, require_pixels: bool = False):
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    if isinstance(source, str) and not os.path.sep in source and source in example_names():
+    if isinstance(source, str) and os.path.sep not in source and source in example_names():
         path = example_path(source)
-        ds = pydicom.dcmread(path, force=True)  # certains exemples n'ont pas d'en-tête de fichier
+        with warnings.catch_warnings():  # les exemples de pydicom servent aussi à ses tests : valeurs
+            warnings.simplefilter("ignore", UserWarning)  # volontairement non conformes, connues
+            ds = pydicom.dcmread(path, force=True)  # certains exemples n'ont pas d'en-tête de fichier
+            for _ in ds.iterall():  # pydicom convertit les éléments à la demande : faisons-le ici, en silence
+                pass
     else:
         path = Path(source)
         if not path.is_file():

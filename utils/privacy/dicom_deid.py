@@ -209,7 +209,9 @@ def deidentify_dicom(ds: Dataset, secret, *, date_shift_days: int | None = None,
     key = _patient_key(ds)
     shift = date_shift_for(key, secret) if date_shift_days is None else int(date_shift_days)
     pseudonym = patient_pseudonym or (pseudonymize(key, secret, prefix="PAT-", length=12) if key else "")
-    out = copy.deepcopy(ds)
+    with warnings.catch_warnings():  # la copie revalide les valeurs : celles de l'original ne nous regardent pas
+        warnings.simplefilter("ignore", UserWarning)
+        out = copy.deepcopy(ds)
     out.remove_private_tags()
     context = _Context(secret, shift, pseudonym)
     _clean(out, context)
