@@ -1,7 +1,6 @@
 """Configuration pytest commune aux tests unitaires et aux notebooks (nbval).
 
-Les notebooks tournent en mode FAST, hors ligne et sans fenêtre graphique. Dans les versions
-étudiantes, chaque cellule d'exercice doit lever `NotImplementedError` et chaque vérification
+Les notebooks tournent en mode FAST et hors ligne. Dans les versions étudiantes, chaque cellule d'exercice doit lever `NotImplementedError` et chaque vérification
 `ExerciseNotDone` : nbval tolère ces erreurs (`raises-exception`), ce crochet exige qu'elles aient lieu.
 """
 import os
@@ -9,7 +8,6 @@ import os
 import pytest
 
 os.environ.setdefault("COURSE_FAST", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
 os.environ.setdefault("FLWR_DISABLE_UPDATE_CHECK", "1")

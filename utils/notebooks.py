@@ -224,6 +224,35 @@ def record(paths: list[Path], root: Path = ROOT, timeout: int = 900) -> None:
         print(f"enregistré : {_relative(path, root)}")
 
 
+def run_twice(path: Path, timeout: int = 900) -> tuple[list[str], list[str]]:
+    """Exécute un notebook deux fois de suite dans le même noyau (mode FAST) ; renvoie les textes affichés.
+
+    Sert à vérifier qu'un notebook se relance sans erreur et donne les mêmes résultats. Les lignes de
+    progression de Keras (durées par pas) sont retirées : elles changent d'une exécution à l'autre.
+    """
+    from nbclient import NotebookClient
+
+    os.environ["COURSE_FAST"] = "1"
+    nb = read(path)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(Path(path).parent)}})
+    runs = []
+    with client.setup_kernel():
+        for _ in range(2):
+            texts = []
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    client.execute_cell(cell, index)
+                    texts.append(_printed_text(cell))
+            runs.append(texts)
+    return runs[0], runs[1]
+
+
+def _printed_text(cell) -> str:
+    text = "".join(out.get("text", "") or out.get("data", {}).get("text/plain", "") for out in cell.outputs)
+    return "\n".join(line for line in text.splitlines() if "/step" not in line and "Epoch " not in line)
+
+
 def problems(root: Path = ROOT) -> list[str]:
     """Tout ce qui n'est pas à jour : versions étudiantes, sorties parasites, liens, marqueurs."""
     config, found = course_config(root), []

@@ -116,10 +116,11 @@ def read_grayscale(path: str | Path) -> np.ndarray | None:
     data = np.fromfile(str(path), dtype=np.uint8)  # fromfile + imdecode : chemins avec espaces ou accents
     if data.size == 0:
         return None
-    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    # Décodage en couleur puis conversion : même formule que pour un tableau déjà en mémoire (cvtColor).
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         return None
-    return image
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 def _thumbnail(gray: np.ndarray) -> np.ndarray:

@@ -1,0 +1,53 @@
+"""Prétraitement des échographies, métriques cliniques et CNN."""
+import cv2
+import numpy as np
+import pytest
+
+from utils.evaluation import clinical_metrics, threshold_for_sensitivity
+from utils.preprocessing import load_images, preprocess_ultrasound
+
+
+def test_preprocess_from_array_and_path_agree(tmp_path):
+    rng = np.random.default_rng(0)
+    color = rng.integers(0, 256, size=(180, 260, 3), dtype=np.uint8)
+    path = tmp_path / "benign (1).png"
+    cv2.imwrite(str(path), color)
+    from_array, from_path = preprocess_ultrasound(color, size=64), preprocess_ultrasound(path, size=64)
+    assert from_array.shape == (64, 64, 1) and from_array.dtype == np.float32
+    assert 0.0 <= from_array.min() and from_array.max() <= 1.0
+    np.testing.assert_array_equal(from_array, from_path)
+    assert load_images([path, path], size=32).shape == (2, 32, 32, 1)
+
+
+def test_clahe_raises_local_contrast():
+    flat = np.full((100, 100), 100, np.uint8)
+    flat[40:60, 40:60] = 110
+    out = preprocess_ultrasound(flat, size=100)[..., 0]
+    assert out[50, 50] - out[10, 10] > 10 / 255
+
+
+def test_unreadable_file_gives_a_french_message(tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n")
+    with pytest.raises(ValueError, match="Image illisible"):
+        preprocess_ultrasound(broken)
+
+
+def test_clinical_metrics_match_hand_counts():
+    y_true = [1, 1, 1, 0, 0, 0, 0]
+    y_score = [0.9, 0.6, 0.2, 0.7, 0.1, 0.3, 0.4]
+    metrics = clinical_metrics(y_true, y_score, threshold=0.5)
+    assert metrics["sensitivity"] == pytest.approx(2 / 3)
+    assert metrics["specificity"] == pytest.approx(3 / 4)
+    assert metrics["ppv"] == pytest.approx(2 / 3)
+    assert clinical_metrics(y_true, y_score, threshold=threshold_for_sensitivity(y_true, y_score, 1.0))["sensitivity"] == 1.0
+
+
+def test_cnn_shapes_and_named_layers():
+    from utils.models import build_cnn
+
+    model = build_cnn(input_shape=(64, 64, 1))
+    assert model.output_shape == (None, 1)
+    assert {"conv_1", "pool_1", "conv_2", "pool_2", "conv_3"} <= {layer.name for layer in model.layers}
+    prediction = model.predict(np.zeros((2, 64, 64, 1), np.float32), verbose=0)
+    assert ((0 <= prediction) & (prediction <= 1)).all()
