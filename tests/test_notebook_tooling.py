@@ -24,6 +24,7 @@ def make_solution():
         new_code_cell("check(answer)", metadata={"tags": ["check"]},
                       outputs=[new_output("stream", name="stdout", text="🎉 Bravo\n")], execution_count=5),
         new_markdown_cell("Vos idées :\n### BEGIN SOLUTION\nune idée\n### END SOLUTION", metadata={"tags": ["exercise"]}),
+        new_markdown_cell("Suite : [atelier 2](https://colab.research.google.com/github/ancien/depot/blob/main/semaine_2/01_x.ipynb)"),
     ]
     return new_notebook(cells=cells)
 
@@ -71,6 +72,7 @@ def test_build_makes_clean_solution_and_student(course):
     assert s_exercise.source.count("raise NotImplementedError()") == 2
     assert set(s_exercise.metadata.tags) == {"exercise", "raises-exception"}
     assert set(s_check.metadata.tags) == {"check", "raises-exception"} and s_check.outputs == []
+    assert "github/moi/cours/blob/main/semaine_2/01_x.ipynb" in student.cells[7].source, "un lien vers un autre notebook garde sa cible"
     assert "une idée" not in s_markdown.source and tooling.MARKDOWN_PLACEHOLDER in s_markdown.source
     assert "github/moi/cours/blob/main/semaine_1/01_test.ipynb" in (course / "README.md").read_text()
     assert tooling.problems(course) == []

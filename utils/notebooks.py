@@ -135,7 +135,7 @@ def clean_solution(nb, config: dict, relative_path: str):
                     output["execution_count"] = 1
         else:
             _clear_outputs(cell)
-        cell.source = _point_to_repository(cell.source, config, relative_path)
+    _point_to_repository(nb, config, relative_path)
     nb.metadata = _clean_metadata(nb.metadata)
     return nb
 
@@ -152,14 +152,17 @@ def make_student(solution_nb, config: dict, relative_path: str):
         _set_tags(cell, cell_tags)
         if "nbval-check-output" not in cell_tags:  # le déroulé principal garde ses résultats comparés
             _clear_outputs(cell)
-        cell.source = _point_to_repository(cell.source, config, relative_path)
+    _point_to_repository(nb, config, relative_path)
     nb.metadata = _clean_metadata(nb.metadata)
     return nb
 
 
-def _point_to_repository(source: str, config: dict, relative_path: str) -> str:
-    source = _COLAB_LINK.sub(colab_url(relative_path, config), source)
-    return _GIT_URL.sub(install_url(config), source)
+def _point_to_repository(nb, config: dict, relative_path: str) -> None:
+    """Liens vers le dépôt configuré : le badge du titre vise ce notebook, les autres liens gardent leur cible."""
+    for index, cell in enumerate(nb.cells):
+        if index == 0:
+            cell.source = _COLAB_LINK.sub(colab_url(relative_path, config), cell.source)
+        cell.source = _rewrite_links(cell.source, config)
 
 
 def _clean_metadata(metadata) -> dict:
@@ -199,14 +202,14 @@ def build(root: Path = ROOT) -> list[Path]:
     readme = root / "README.md"
     if readme.exists():
         text = readme.read_text(encoding="utf-8")
-        new = _rewrite_readme_links(text, config)
+        new = _rewrite_links(text, config)
         if new != text:
             readme.write_text(new, encoding="utf-8")
             changed.append(readme)
     return changed
 
 
-def _rewrite_readme_links(text: str, config: dict) -> str:
+def _rewrite_links(text: str, config: dict) -> str:
     text = _COLAB_LINK.sub(lambda m: colab_url(m.group("path"), config), text)
     return _GIT_URL.sub(install_url(config), text)
 
@@ -279,7 +282,7 @@ def problems(root: Path = ROOT) -> list[str]:
     readme = root / "README.md"
     if readme.exists():
         text = readme.read_text(encoding="utf-8")
-        if _rewrite_readme_links(text, config) != text:
+        if _rewrite_links(text, config) != text:
             found.append("README.md : liens Colab ou d'installation différents du dépôt configuré")
         for solution in solutions:
             if colab_url(_relative(student_path(solution), root), config) not in text:
