@@ -1,0 +1,250 @@
+"""Tests du cœur fédéré (`utils.federated`) : découpages, FedAvg, simulation Flower."""
+import time
+
+import numpy as np
+import pytest
+
+from utils.federated import (FederatedClientError, fedavg, label_distribution, partition_by_site,
+                             partition_dirichlet, partition_iid, partition_quantity_skew)
+
+
+def _labels(n=600, seed=0):
+    return np.random.default_rng(seed).choice([0, 1, 2], size=n, p=[0.5, 0.3, 0.2])
+
+
+def _assert_exact_cover(parts, n):
+    joined = np.concatenate(parts)
+    assert len(joined) == n
+    assert np.array_equal(np.sort(joined), np.arange(n))
+
+
+# --------------------------------------------------------------------------- découpages
+@pytest.mark.parametrize("make", [
+    lambda y: partition_iid(len(y), 4, seed=1),
+    lambda y: partition_iid(y, 4, seed=1),
+    lambda y: partition_dirichlet(y, 4, alpha=0.3, seed=1),
+    lambda y: partition_dirichlet(y, 4, alpha=0.01, seed=1),
+    lambda y: partition_by_site(np.array(["b", "a", "c"])[y]),
+    lambda y: partition_quantity_skew(y, 4, alpha=0.5, seed=1),
+    lambda y: partition_quantity_skew(len(y), 3, proportions=[0.7, 0.2, 0.1], seed=1),
+])
+def test_partitions_cover_every_index_once_and_are_reproducible(make):
+    y = _labels()
+    first, second = make(y), make(y)
+    _assert_exact_cover(first, len(y))
+    assert all(len(part) > 0 for part in first)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_seed_changes_the_partition():
+    y = _labels()
+    a = partition_dirichlet(y, 4, alpha=0.5, seed=1)
+    b = partition_dirichlet(y, 4, alpha=0.5, seed=2)
+    assert not all(len(x) == len(z) and np.array_equal(x, z) for x, z in zip(a, b))
+
+
+def test_iid_with_labels_is_stratified_and_balanced():
+    y = _labels()
+    parts = partition_iid(y, 4, seed=3)
+    sizes = [len(p) for p in parts]
+    assert max(sizes) - min(sizes) <= 1
+    shares = label_distribution(y, parts, normalize=True).to_numpy()
+    assert np.abs(shares - np.bincount(y) / len(y)).max() < 0.02
+
+
+def test_dirichlet_large_alpha_gives_near_equal_label_mixes():
+    y = _labels(3000)
+    parts = partition_dirichlet(y, 5, alpha=1e4, seed=0)
+    shares = label_distribution(y, parts, normalize=True).to_numpy()
+    assert np.abs(shares - np.bincount(y) / len(y)).max() < 0.03
+
+
+def test_dirichlet_small_alpha_is_skewed_and_leaves_no_client_empty():
+    y = _labels(300)
+    parts = partition_dirichlet(y, 10, alpha=0.05, seed=0, min_size=3)
+    assert min(len(p) for p in parts) >= 3
+    shares = label_distribution(y, parts, normalize=True).to_numpy()
+    assert shares.max(axis=1).mean() > 0.8  # la plupart des clients ne voient presque qu'une classe
+
+
+def test_site_partition_follows_the_site_column():
+    sites = np.array(["Lyon", "Brest", "Lyon", "Nice", "Brest", "Lyon"])
+    parts = partition_by_site(sites)
+    assert [sorted(p.tolist()) for p in parts] == [[1, 4], [0, 2, 5], [3]]  # ordre trié : Brest, Lyon, Nice
+    parts = partition_by_site(sites, order=["Nice", "Lyon", "Brest"])
+    assert sorted(parts[0].tolist()) == [3]
+    with pytest.raises(ValueError, match="absents"):
+        partition_by_site(sites, order=["Lyon", "Brest"])
+
+
+def test_quantity_skew_respects_proportions_and_minimum():
+    parts = partition_quantity_skew(1000, 3, proportions=[0.7, 0.2, 0.1], seed=0, min_size=5)
+    assert [len(p) for p in parts] == [700, 200, 100]
+    parts = partition_quantity_skew(50, 5, alpha=0.05, seed=0, min_size=4)
+    assert min(len(p) for p in parts) >= 4
+
+
+def test_partition_errors_are_clear():
+    with pytest.raises(ValueError, match="au moins un exemple"):
+        partition_iid(3, 5)
+    with pytest.raises(ValueError, match="alpha"):
+        partition_dirichlet([0, 1, 0, 1], 2, alpha=0)
+
+
+# --------------------------------------------------------------------------- FedAvg
+def test_fedavg_is_exactly_the_weighted_mean():
+    rng = np.random.default_rng(0)
+    clients = [[rng.normal(size=(3, 2)), rng.normal(size=2)] for _ in range(3)]
+    sizes = [10, 30, 60]
+    result = fedavg(clients, sizes)
+    for layer in range(2):
+        expected = sum(n / 100 * c[layer] for c, n in zip(clients, sizes))
+        np.testing.assert_array_equal(result[layer], expected)
+        np.testing.assert_allclose(result[layer], np.average([c[layer] for c in clients], axis=0, weights=sizes),
+                                   rtol=1e-12, atol=0)
+    # Des valeurs exactement représentables : le résultat est exact.
+    exact = fedavg([[np.array([0.0, 8.0])], [np.array([4.0, 0.0])]], [1, 3])
+    assert exact[0].tolist() == [3.0, 2.0]
+
+
+def test_fedavg_keeps_float32_and_checks_its_inputs():
+    weights = [[np.ones((2, 2), dtype=np.float32)], [np.zeros((2, 2), dtype=np.float32)]]
+    out = fedavg(weights, [1, 1])
+    assert out[0].dtype == np.float32 and np.allclose(out[0], 0.5)
+    with pytest.raises(ValueError, match="un par client"):
+        fedavg(weights, [1])
+    with pytest.raises(ValueError, match="forme"):
+        fedavg([[np.ones(2)], [np.ones(3)]], [1, 1])
+
+
+# --------------------------------------------------------------------------- simulation Flower
+def _tiny_model():
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _tiny_clients(count=3, n=40):
+    rng = np.random.default_rng(0)
+    clients = []
+    for _ in range(count):
+        x = rng.normal(size=(n, 4)).astype("float32")
+        clients.append((x, (x[:, 0] > 0).astype("float32")))
+    return clients
+
+
+class _FailingModel:
+    """Construit le petit modèle, mais l'entraînement du client « fragile » lève une erreur."""
+
+    def __call__(self):
+        model = _tiny_model()
+        original_fit = model.fit
+
+        def fit(x, *args, **kwargs):
+            if len(x) == 13:
+                raise ValueError("capteur débranché")
+            return original_fit(x, *args, **kwargs)
+
+        model.fit = fit
+        return model
+
+
+@pytest.fixture(scope="module")
+def flower():
+    pytest.importorskip("flwr")
+    pytest.importorskip("ray")
+    yield
+    from utils.federated import shutdown_simulation_engine
+
+    shutdown_simulation_engine()
+
+
+def test_simulation_completes_three_clients_two_rounds_twice_in_one_process(flower):
+    from utils.federated import run_flower_simulation
+
+    clients = _tiny_clients()
+    test = clients[0]
+    runs = [run_flower_simulation(_tiny_model, clients, num_rounds=2, test_data=test, verbose=False)
+            for _ in range(2)]
+    for history, weights in runs:
+        assert sorted(history["round"].unique().tolist()) == [0, 1, 2]
+        per_client = history[history["client"] != "global"]
+        assert len(per_client) == 3 * 2
+        assert per_client["num_examples"].eq(40).all()
+        assert {"train_loss", "train_accuracy", "eval_loss", "eval_accuracy"} <= set(history.columns)
+        assert history.loc[history["client"] == "global", "test_accuracy"].notna().sum() == 3
+        assert [w.shape for w in weights] == [w.shape for w in _tiny_model().get_weights()]
+    # Même graine, mêmes données : deux exécutions donnent les mêmes poids.
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_flower_fedavg_matches_a_loop_written_by_hand(flower):
+    from utils.federated import run_flower_simulation
+
+    clients = _tiny_clients(3)
+    clients[2] = (clients[2][0][:25], clients[2][1][:25])
+    model = _tiny_model()
+    start = model.get_weights()
+    weights = start
+    for _ in range(2):
+        local, sizes = [], []
+        for x, y in clients:
+            model.set_weights(weights)
+            model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+            local.append(model.get_weights())
+            sizes.append(len(x))
+        weights = fedavg(local, sizes)
+    _, flower_weights = run_flower_simulation(_tiny_model, clients, num_rounds=2, local_epochs=2, batch_size=8,
+                                              initial_weights=start, shuffle=False, verbose=False)
+    for a, b in zip(weights, flower_weights):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("engine", ["ray", "local"])
+def test_a_failing_client_stops_the_run_quickly_with_its_message(flower, engine):
+    from utils.federated import run_flower_simulation
+
+    clients = _tiny_clients(3)
+    clients[1] = (clients[1][0][:13], clients[1][1][:13])
+    started = time.perf_counter()
+    with pytest.raises(FederatedClientError) as error:
+        run_flower_simulation(_FailingModel(), clients, num_rounds=3, verbose=False, engine=engine,
+                              client_names=["Lyon", "fragile", "Brest"])
+    assert time.perf_counter() - started < 30
+    assert "fragile" in str(error.value) and "capteur débranché" in str(error.value)
+    assert error.value.client == "fragile"
+    # Le moteur reste utilisable après l'échec.
+    history, _ = run_flower_simulation(_tiny_model, clients, num_rounds=1, verbose=False, engine=engine)
+    assert len(history[history["client"] != "global"]) == 3
+
+
+def test_local_engine_and_strategy_factory(flower):
+    from flwr.serverapp.strategy import FedProx
+
+    from utils.federated import run_flower_simulation
+
+    clients = _tiny_clients(2)
+    history, weights = run_flower_simulation(_tiny_model, clients,
+                                             strategy=lambda: FedProx(proximal_mu=0.5, min_available_nodes=2),
+                                             num_rounds=2, engine="local", verbose=False)
+    assert history.loc[history["client"] == "global", "eval_loss"].notna().all()
+    assert all(np.isfinite(w).all() for w in weights)
+
+
+def test_bad_inputs_get_french_messages(flower):
+    from flwr.serverapp.strategy import FedAvg
+
+    from utils.federated import run_flower_simulation
+
+    with pytest.raises(ValueError, match="attendrait"):
+        run_flower_simulation(_tiny_model, _tiny_clients(2), strategy=FedAvg(min_available_nodes=5), verbose=False)
+    with pytest.raises(ValueError, match="compilé"):
+        import keras
+
+        run_flower_simulation(lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)]),
+                              _tiny_clients(2), verbose=False)
+    with pytest.raises(ValueError, match="client 1"):
+        run_flower_simulation(_tiny_model, [_tiny_clients(1)[0], ("x",)], verbose=False)

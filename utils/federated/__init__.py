@@ -1,0 +1,30 @@
+"""Le cœur fédéré du cours : découper les données entre hôpitaux, agréger, simuler avec Flower.
+
+- découpages (une liste d'indices par client) : `partition_iid`, `partition_dirichlet`,
+  `partition_by_site`, `partition_quantity_skew`, et `label_distribution` pour les décrire ;
+- agrégation : `fedavg`, la moyenne pondérée écrite simplement ;
+- simulation : `run_flower_simulation` (un modèle Keras, des clients, une stratégie de Flower) ;
+- figures : `plot_label_distribution`, `plot_round_curves`.
+
+L'import est léger : Flower, Ray et TensorFlow ne sont chargés qu'au lancement d'une simulation.
+"""
+from .aggregation import fedavg
+from .partition import (label_distribution, partition_by_site, partition_dirichlet, partition_iid,
+                        partition_quantity_skew)
+from .plots import plot_label_distribution, plot_round_curves
+from .simulation import GLOBAL, FederatedClientError, run_flower_simulation, shutdown_simulation_engine
+
+__all__ = [
+    "GLOBAL",
+    "FederatedClientError",
+    "fedavg",
+    "label_distribution",
+    "partition_by_site",
+    "partition_dirichlet",
+    "partition_iid",
+    "partition_quantity_skew",
+    "plot_label_distribution",
+    "plot_round_curves",
+    "run_flower_simulation",
+    "shutdown_simulation_engine",
+]
