@@ -11,7 +11,7 @@ Les notebooks de `semaine_N/solutions/` sont la source. Conventions (étiquettes
 
 Usage en ligne de commande (depuis la racine du dépôt) ::
 
-    python -m utils.notebooks build            # sync + sorties nettoyées + versions étudiantes
+    python -m utils.notebooks build [NB ...]   # sorties nettoyées, liens, versions étudiantes
     python -m utils.notebooks record [NB ...]  # exécute les solutions en mode FAST et enregistre les vérifications
     python -m utils.notebooks check            # ce que la CI vérifie : tout est à jour et propre
 """
@@ -191,10 +191,10 @@ def read(path: Path):
 
 
 # --------------------------------------------------------------------------- commands
-def build(root: Path = ROOT) -> list[Path]:
-    """Nettoie chaque solution, régénère sa version étudiante et les liens du README."""
+def build(root: Path = ROOT, solutions: list[Path] | None = None) -> list[Path]:
+    """Nettoie les solutions données (par défaut : toutes), régénère leur version étudiante et les liens du README."""
     config, changed = course_config(root), []
-    for solution in solution_notebooks(root):
+    for solution in solutions or solution_notebooks(root):
         clean = clean_solution(read(solution), config, _relative(solution, root))
         student = student_path(solution)
         pairs = ((clean, solution), (make_student(clean, config, _relative(student, root)), student))
@@ -309,13 +309,14 @@ def _anatomy_problems(nb, config: dict, relative_path: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("build", "record", "check"))
-    parser.add_argument("notebooks", nargs="*", type=Path, help="solutions à enregistrer (par défaut : toutes)")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="solutions à traiter (par défaut : toutes)")
     args = parser.parse_args(argv)
+    chosen = [path.resolve() for path in args.notebooks] or None
     if args.command == "record":
-        record([p.resolve() for p in args.notebooks] or solution_notebooks())
+        record(chosen or solution_notebooks())
         args.command = "build"
     if args.command == "build":
-        for path in build():
+        for path in build(solutions=chosen):
             print(f"mis à jour : {_relative(path, ROOT)}")
         return 0
     found = problems()
