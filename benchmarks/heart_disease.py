@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from utils.data.heart_disease import federated_mean_std, load_heart_disease, local_sums
+
 HOSPITALS = ("cleveland", "hungarian", "switzerland", "va")
 FLAMBY_COLUMNS = ("age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak")
 FLAMBY_REFERENCE = {"pooled": 0.795, "fedavg": 0.753, "fedadam": 0.787,
@@ -48,7 +50,7 @@ BATCH_SIZE = 4
 # Réglages (choisis une fois pour toutes, identiques pour le miroir et les vraies données).
 POOLED_EPOCHS, POOLED_LR = 50, 1e-3        # Adam, comme FLamby (NUM_EPOCHS_POOLED = 50, LR = 0.001)
 ROUNDS, LOCAL_STEPS, CLIENT_LR = 30, 25, 0.05
-FEDADAM_SERVER_LR, FEDADAM_TAU = 0.05, 1e-3
+FEDADAM_SERVER_LR, FEDADAM_TAU = 0.05, 1e-3  # tau : valeur par défaut de flwr FedAdam
 SEEDS = (0, 1, 2, 3, 4)
 
 
@@ -91,12 +93,8 @@ def local_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def federated_stats(client_arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Moyenne et écart-type globaux à partir des seules sommes envoyées par chaque client."""
-    n = sum(len(X) for X in client_arrays)
-    total = sum(X.sum(axis=0) for X in client_arrays)
-    total_squares = sum((X ** 2).sum(axis=0) for X in client_arrays)
-    mean = total / n
-    variance = (total_squares - n * mean ** 2) / (n - 1)
-    return mean, np.sqrt(np.maximum(variance, 0))
+    mean, std = federated_mean_std([local_sums(X) for X in client_arrays])
+    return mean.to_numpy(), std.to_numpy()
 
 
 # --------------------------------------------------------------------------- régression logistique (NumPy)
@@ -148,16 +146,17 @@ def federated(clients_train: list, weights, rounds: int, seed: int, server: str 
     rng = np.random.default_rng(seed)
     sizes = np.array([len(y) for _, y in clients_train], dtype=float)
     m, v = np.zeros_like(weights), np.zeros_like(weights)
-    for _ in range(rounds):
+    for server_round in range(1, rounds + 1):
         updates = [local_sgd(X, y, weights, LOCAL_STEPS, CLIENT_LR, rng) for X, y in clients_train]
         average = np.average(updates, axis=0, weights=sizes)  # la moyenne pondérée de FedAvg
         if server == "fedavg":
             weights = average
-        else:  # FedAdam : Adam côté serveur sur le pseudo-gradient (formules de flwr FedAdam)
+        else:  # FedAdam : Adam côté serveur sur le pseudo-gradient (les formules de flwr FedAdam)
             delta = average - weights
             m = 0.9 * m + 0.1 * delta
             v = 0.99 * v + 0.01 * delta * delta
-            weights = weights + FEDADAM_SERVER_LR * m / (np.sqrt(v) + FEDADAM_TAU)
+            eta = FEDADAM_SERVER_LR * np.sqrt(1 - 0.99 ** (server_round + 1)) / (1 - 0.9 ** (server_round + 1))
+            weights = weights + eta * m / (np.sqrt(v) + FEDADAM_TAU)
     return weights
 
 
@@ -230,8 +229,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=len(SEEDS),
                         help=f"nombre de graines d'initialisation (défaut : {len(SEEDS)} ; la séparation reste celle de FLamby)")
     args = parser.parse_args(argv)
-    from utils.data.heart_disease import load_heart_disease
-
     data = load_heart_disease(root=args.data) if args.data else load_heart_disease(source="offline")
     source = f"vrais fichiers UCI ({args.data})" if args.data else "miroir hors ligne (patients synthétiques)"
     start = time.perf_counter()

@@ -210,3 +210,18 @@ def test_failed_download_is_explained_and_auto_falls_back(tmp_path, monkeypatch,
     assert "échec du téléchargement UCI" in data.attrs["source"]
     assert "Repli sur le miroir" in capsys.readouterr().out
     assert not (tmp_path / "heart_disease_uci").exists()
+
+
+def test_federated_mean_std_equals_pooled_statistics():
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    tables = [pd.DataFrame(rng.normal(50, 10, size=(n, 2)), columns=["age", "chol"]) for n in (40, 7, 25)]
+    tables[1]["chol"] = np.nan  # un hôpital qui n'a jamais mesuré chol (comme la Suisse)
+    tables[2].loc[3, "age"] = np.nan
+    mean, std = hd.federated_mean_std([hd.local_sums(table) for table in tables])
+    pooled = pd.concat(tables)
+    np.testing.assert_allclose(mean, pooled.mean(), rtol=1e-12)
+    np.testing.assert_allclose(std, pooled.std(ddof=1), rtol=1e-9)
+    sums = hd.local_sums(tables[1])
+    assert sums["count"]["chol"] == 0 and sums["total"]["chol"] == 0

@@ -175,6 +175,29 @@ def _print_summary(data: pd.DataFrame) -> None:
               + " ; à traiter comme une valeur manquante.")
 
 
+# --------------------------------------------------------------------------- statistiques fédérées
+def local_sums(table) -> dict:
+    """Ce qu'un hôpital envoie au serveur, colonne par colonne : nombre de valeurs présentes, somme, somme des carrés.
+
+    Les valeurs manquantes (NaN) ne comptent pas. Aucune ligne de patient ne quitte l'hôpital.
+    """
+    table = pd.DataFrame(table)
+    return {"count": table.notna().sum(), "total": table.sum(), "squares": (table ** 2).sum()}
+
+
+def federated_mean_std(client_sums: list[dict]) -> tuple[pd.Series, pd.Series]:
+    """Moyenne et écart-type (ddof = 1) de chaque colonne sur tous les hôpitaux, à partir de leurs seules sommes.
+
+    Le résultat est exactement celui qu'on obtiendrait en réunissant les données (aux arrondis près).
+    """
+    count = sum(pd.Series(sums["count"], dtype=float) for sums in client_sums)
+    total = sum(pd.Series(sums["total"], dtype=float) for sums in client_sums)
+    squares = sum(pd.Series(sums["squares"], dtype=float) for sums in client_sums)
+    mean = total / count
+    variance = (squares - count * mean ** 2) / (count - 1)
+    return mean, np.sqrt(variance.clip(lower=0))
+
+
 # --------------------------------------------------------------------------- sources
 def resolve_heart_disease_source(source: str = "auto") -> tuple[Path, str]:
     """Renvoie (dossier des fichiers, description de la source) et affiche la source retenue."""
@@ -245,5 +268,6 @@ def _fetch(url: str, timeout: float) -> bytes:
         return response.read()
 
 
-__all__ = ["HOSPITAL_FILES", "HOSPITAL_NAMES", "ROW_COUNTS", "download_uci_heart_disease",
-           "find_heart_disease_dir", "load_heart_disease", "make_heart_disease_mirror", "read_hospital_file"]
+__all__ = ["HOSPITAL_FILES", "HOSPITAL_NAMES", "ROW_COUNTS", "download_uci_heart_disease", "federated_mean_std",
+           "find_heart_disease_dir", "load_heart_disease", "local_sums", "make_heart_disease_mirror",
+           "read_hospital_file"]
