@@ -225,3 +225,52 @@ def test_federated_mean_std_equals_pooled_statistics():
     np.testing.assert_allclose(std, pooled.std(ddof=1), rtol=1e-9)
     sums = hd.local_sums(tables[1])
     assert sums["count"]["chol"] == 0 and sums["total"]["chol"] == 0
+
+
+# --------------------------------------------------------------------------- vérifications des exercices (semaine 3)
+def test_week3_checks_accept_right_answers_and_hint_wrong_ones(data, capsys):
+    import pandas as pd
+
+    from utils.checks import ExerciseNotDone
+    from utils.checks import semaine_3_01 as checks_01
+    from utils.checks import semaine_3_02 as checks_02
+
+    features = list(checks_01.FEATURES)
+    assert checks_01.check_missing_rates(data[features].isna().groupby(data["hospital"]).mean(), data)
+    assert not checks_01.check_missing_rates(data[features].isna().mean().to_frame().T, data)
+    with pytest.raises(ExerciseNotDone):
+        checks_01.check_missing_rates(None, data)
+
+    def right(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        return np.mean(y_pred[y_true == 1] == 1), np.mean(y_pred[y_true == 0] == 0)
+
+    assert checks_01.check_sensitivity_specificity(right)
+    assert not checks_01.check_sensitivity_specificity(lambda t, p: right(t, p)[::-1])
+    assert "Inversées" in capsys.readouterr().out
+
+    def not_written(*args):
+        raise NotImplementedError()
+
+    with pytest.raises(ExerciseNotDone):
+        checks_01.check_fit_on_train_only(not_written)
+    assert checks_01.check_fit_on_train_only(lambda p, a, b: (p.fit_transform(a), p.transform(b)))
+    assert not checks_01.check_fit_on_train_only(lambda p, a, b: (p.fit_transform(a), p.fit_transform(b)))
+    assert "ré-ajusté" in capsys.readouterr().out
+
+    tables = [data[data["hospital"] == h][["age", "chol", "thalach"]].replace(0, np.nan)
+              for h in ("cleveland", "hungarian", "switzerland", "va")]
+    assert checks_02.check_federated_mean_std(hd.federated_mean_std, tables)
+    naive = lambda sums: (sum(s["total"] for s in sums) / sum(s["count"] for s in sums).max(),  # noqa: E731
+                          hd.federated_mean_std(sums)[1])
+    assert not checks_02.check_federated_mean_std(naive, tables)
+
+    results = pd.DataFrame({"test poolé": [0.80, 0.53, 0.81], "switzerland": [0.70, 0.94, 0.70]},
+                           index=["local_cleveland", "local_switzerland", "fedavg"])
+    assert checks_02.check_best_on_switzerland("local_switzerland", results)
+    assert not checks_02.check_best_on_switzerland("fedavg", results)
+    assert checks_02.check_worst_local("local_switzerland", results)
+    assert "FedAvg fait mieux que le pire modèle local (local_switzerland) sur le test poolé : oui" in capsys.readouterr().out
+    assert not checks_02.check_worst_local("local_cleveland", results)
+    with pytest.raises(ExerciseNotDone):
+        checks_02.check_worst_local(None, results)
