@@ -19,7 +19,7 @@ Ce que le miroir reproduit, hôpital par hôpital :
   vrai fichier : 0 veut dire « non mesuré ») ; à Long Beach, chol parfois à 0, l'épreuve d'effort (trestbps,
   thalach, exang, oldpeak) souvent absente, slope, ca, thal presque toujours ;
 - après la sélection de FLamby (colonnes slope, ca, thal retirées puis lignes incomplètes retirées), il reste
-  303/261/46/130 = 740 patients, comme sur les vrais fichiers ;
+  303/261/46/130 = 740 patients, comme sur les vrais fichiers (dont un seul patient suisse sain) ;
 - des populations décalées (âge, fréquence cardiaque maximale, ECG de repos...) et des signes cliniques qui
   pèsent dans le même sens que dans la vraie étude (douleur thoracique asymptomatique, angor d'effort,
   sous-décalage ST, fréquence maximale basse) : un modèle apprend, mais pas parfaitement.
@@ -42,7 +42,7 @@ HOSPITAL_FILES = {
     "va": "processed.va.data",
 }
 ROW_COUNTS = {"cleveland": 303, "hungarian": 294, "switzerland": 123, "va": 200}
-MIRROR_VERSION = 1
+MIRROR_VERSION = 2
 
 # Effectifs de num = 0, 1, 2, 3, 4 par hôpital (ceux des vrais fichiers).
 NUM_COUNTS = {
@@ -173,6 +173,8 @@ def synthesize_hospital(hospital: str, rng: np.random.Generator) -> np.ndarray:
     table = np.column_stack([age, sex, cp, trestbps, chol, fbs, restecg, thalach, exang, oldpeak,
                              slope, ca, thal, num.astype(float)])
     _add_missing(table, hospital, sick, rng)
+    if hospital == "switzerland":  # le vrai fichier suisse est trié par âge
+        table = table[np.argsort(table[:, 0], kind="stable")]
     return table
 
 
@@ -191,11 +193,11 @@ def _add_missing(table: np.ndarray, hospital: str, sick: np.ndarray, rng: np.ran
         set_missing(order[23:31], "fbs")
         set_missing(order[31:32], "trestbps")
         set_missing(order[32:33], "restecg", "thalach", "exang")
-    elif hospital == "switzerland":  # 77 lignes incomplètes (fbs surtout) ; on garde 3 patients sains complets
-        healthy = np.flatnonzero(sick == 0)
-        keep = rng.choice(healthy, size=3, replace=False)
-        candidates = np.array([i for i in order if i not in set(keep)])
-        incomplete = candidates[:77]
+    elif hospital == "switzerland":  # 77 lignes incomplètes (fbs surtout) ; comme dans le vrai fichier,
+        healthy = np.flatnonzero(sick == 0)  # un seul des 8 patients sains a toutes ses valeurs
+        others = np.setdiff1d(healthy, rng.choice(healthy, size=1))
+        patients = rng.permutation(np.flatnonzero(sick == 1))
+        incomplete = rng.permutation(np.concatenate([others, patients[:77 - len(others)]]))
         set_missing(incomplete[:75], "fbs")
         set_missing(incomplete[75:77], "oldpeak")
         set_missing(rng.choice(incomplete, 2, replace=False), "trestbps")
