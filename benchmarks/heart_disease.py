@@ -40,6 +40,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from utils.data.heart_disease import federated_mean_std, load_heart_disease, local_sums
+from utils.data.sources import DataSourceError
 
 HOSPITALS = ("cleveland", "hungarian", "switzerland", "va")
 FLAMBY_COLUMNS = ("age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak")
@@ -229,8 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=len(SEEDS),
                         help=f"nombre de graines d'initialisation (défaut : {len(SEEDS)} ; la séparation reste celle de FLamby)")
     args = parser.parse_args(argv)
-    data = load_heart_disease(root=args.data) if args.data else load_heart_disease(source="offline")
-    source = f"vrais fichiers UCI ({args.data})" if args.data else "miroir hors ligne (patients synthétiques)"
+    try:
+        data = load_heart_disease(root=args.data) if args.data else load_heart_disease(source="offline")
+    except DataSourceError as error:
+        print(f"Données illisibles : {error}", file=sys.stderr)
+        return 2
+    source = f"fichiers du dossier {args.data}" if args.data else "miroir hors ligne (patients synthétiques)"
     start = time.perf_counter()
     if args.seeds < 1:
         parser.error("--seeds doit valoir au moins 1")

@@ -64,3 +64,8 @@ def test_command_line_on_the_mirror_writes_json(tmp_path, monkeypatch, capsys):
     assert results["pooled"] > 0.75
     assert results["fedavg"] > min(results[k] for k in ACCURACY_KEYS if k.startswith("local_")) + 0.1
     assert results["fedavg_federated_stats"] >= results["fedavg"] - 0.02
+
+
+def test_command_line_explains_a_bad_folder(tmp_path, capsys):
+    assert bench.main(["--data", str(tmp_path / "nulle_part")]) == 2
+    assert "Dossier introuvable" in capsys.readouterr().err
