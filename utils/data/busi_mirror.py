@@ -11,7 +11,8 @@ Les images imitent la sémiologie échographique, ce qui les rend apprenables :
 
 - bénin : masse ovale, contours nets, grand axe parallèle à la peau, renforcement postérieur ;
 - malin : masse irrégulière ou spiculée, souvent plus haute que large, cône d'ombre postérieur ;
-- normal : tissu mammaire sans lésion (masque vide).
+- normal : tissu mammaire sans lésion (masque vide) ;
+- environ 12 % de masses atypiques, qui ont l'aspect de l'autre classe.
 
 Le tout sous un bruit de speckle multiplicatif, avec des tailles d'image variables et
 quelques quasi-doublons (l'image recadrée et éclaircie sous un autre nom), comme dans BUSI.
@@ -30,7 +31,10 @@ FULL_COUNTS = {"benign": 437, "malignant": 210, "normal": 133}  # tailles du vra
 FAST_COUNTS = {"benign": 70, "malignant": 50, "normal": 16}
 DUPLICATE_FRACTION = 0.08  # BUSI en a ~19 % (Pawłowska et al. 2023) ; quelques-uns suffisent ici
 SECOND_MASK_FRACTION = 0.05
-MIRROR_VERSION = 1
+# Comme en vrai, une part des masses a l'aspect de l'autre classe (bénigne irrégulière, maligne bien limitée) :
+# aucun modèle ne peut atteindre la perfection, et l'analyse des erreurs a de la matière.
+ATYPICAL_FRACTION = 0.12
+MIRROR_VERSION = 2
 
 
 def make_busi_mirror(root: Path | str | None = None, counts: dict | None = None,
@@ -115,6 +119,8 @@ def synthesize_ultrasound(label: str, height: int, width: int, rng) -> tuple[np.
     tissue = tissue * (1.0 - 0.45 * depth) + 0.05 * _smooth_noise((height, width), (6, 6), rng)
     image = np.broadcast_to(tissue, (height, width)).astype(np.float32).copy()
     masks = []
+    if label != "normal" and rng.random() < ATYPICAL_FRACTION:
+        label = "malignant" if label == "benign" else "benign"  # aspect trompeur, vraie classe inchangée
     if label != "normal":
         n_lesions = 2 if rng.random() < SECOND_MASK_FRACTION else 1
         for index in range(n_lesions):
