@@ -153,11 +153,13 @@ class _FailingModel:
 
 @pytest.fixture(scope="module")
 def flower():
+    """Une seule session Ray pour tous les tests, démarrée en arrière-plan (comme dans les notebooks)."""
     pytest.importorskip("flwr")
     pytest.importorskip("ray")
-    yield
-    from utils.federated import shutdown_simulation_engine
+    from utils.federated import shutdown_simulation_engine, start_simulation_engine
 
+    start_simulation_engine(verbose=False)
+    yield
     shutdown_simulation_engine()
 
 

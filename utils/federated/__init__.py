@@ -3,7 +3,8 @@
 - découpages (une liste d'indices par client) : `partition_iid`, `partition_dirichlet`,
   `partition_by_site`, `partition_quantity_skew`, et `label_distribution` pour les décrire ;
 - agrégation : `fedavg`, la moyenne pondérée écrite simplement ;
-- simulation : `run_flower_simulation` (un modèle Keras, des clients, une stratégie de Flower) ;
+- simulation : `run_flower_simulation` (un modèle Keras, des clients, une stratégie de Flower),
+  `start_simulation_engine` (démarrer Flower/Ray en arrière-plan), `shutdown_simulation_engine` ;
 - figures : `plot_label_distribution`, `plot_round_curves`.
 
 L'import est léger : Flower, Ray et TensorFlow ne sont chargés qu'au lancement d'une simulation.
@@ -12,7 +13,8 @@ from .aggregation import fedavg
 from .partition import (label_distribution, partition_by_site, partition_dirichlet, partition_iid,
                         partition_quantity_skew)
 from .plots import plot_label_distribution, plot_round_curves
-from .simulation import GLOBAL, FederatedClientError, run_flower_simulation, shutdown_simulation_engine
+from .simulation import (GLOBAL, FederatedClientError, run_flower_simulation, shutdown_simulation_engine,
+                         start_simulation_engine)
 
 __all__ = [
     "GLOBAL",
@@ -27,4 +29,5 @@ __all__ = [
     "plot_round_curves",
     "run_flower_simulation",
     "shutdown_simulation_engine",
+    "start_simulation_engine",
 ]

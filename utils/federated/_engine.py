@@ -5,8 +5,9 @@ Ray (plusieurs processus Python), puis importer TensorFlow dans chaque acteur Ra
 les clients. Ce module garde donc, pour tout le processus (le noyau Jupyter) :
 
 - une seule session Ray, limitée aux cœurs de la machine, démarrée au premier appel ;
-- le groupe d'acteurs de Flower, réutilisé d'une simulation à l'autre (TensorFlow déjà importé,
-  graphes Keras déjà compilés) au lieu d'être détruit à la fin de chaque simulation.
+- le groupe d'acteurs de Flower, réutilisé d'une simulation à l'autre (TensorFlow y est déjà
+  importé) au lieu d'être détruit à la fin de chaque simulation ; dans un acteur, le modèle Keras
+  n'est construit qu'une fois par simulation, puis seulement rechargé avec les poids reçus.
 
 Techniquement, on remplace, le temps d'un appel à `flwr.simulation.run_simulation`, la classe
 `RayBackend` de Flower par une sous-classe qui réutilise les acteurs et n'arrête pas Ray.
@@ -32,10 +33,9 @@ for _key, _value in {
 }.items():
     os.environ.setdefault(_key, _value)
 
-# Réglages du démarrage de Ray (modifiables pour les mesures du banc d'essai).
-OPTIONS = {"prestart_workers": True, "import_keras_at_worker_start": True}
 _LOCK = threading.Lock()
 _STATE = {"num_cpus": None, "pool": None, "discard_pool": False, "in_use": False}
+_STARTER: dict = {"thread": None, "error": None, "ready": threading.Event(), "release": threading.Event()}
 _QUIET_LOGGERS = ("flwr", "ray", "ray.data", "ray.tune", "ray.rllib", "ray.train", "ray.serve")
 
 
@@ -48,20 +48,83 @@ def available_cpus() -> int:
     return max(1, count)
 
 
-def worker_setup() -> None:
-    """Exécuté au démarrage de chaque processus de Ray : TensorFlow importé d'avance, et muet."""
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore")
+def start_in_background(num_cpus: int, cpus_per_client: int) -> bool:
+    """Lance Ray et les acteurs (TensorFlow importé) dans un fil d'exécution ; renvoie False s'ils sont déjà là."""
+    with _LOCK:
+        thread = _STARTER["thread"]
+        if (thread is not None and not _STARTER["ready"].is_set()) or _STATE["pool"] is not None:
+            return False
+        with quiet():  # les imports (et leurs avertissements) restent dans le fil principal
+            import ray  # noqa: F401
+            from flwr.simulation.ray_transport import ray_actor  # noqa: F401
+        thread = threading.Thread(target=_start, args=(num_cpus, cpus_per_client), name="demarrage-flower-ray",
+                                  daemon=True)
+        _STARTER.update(thread=thread, error=None, ready=threading.Event())
+        thread.start()
+        return True
+
+
+def _start(num_cpus: int, cpus_per_client: int) -> None:
+    ready, release = _STARTER["ready"], _STARTER["release"]
     try:
-        import keras  # noqa: F401  (l'import coûte plusieurs secondes : autant le faire pendant le démarrage)
-    except Exception:  # le client lèvera lui-même une erreur claire s'il ne peut pas importer Keras
-        pass
+        _init_ray(num_cpus)
+        _prepare_pool({"num_cpus": cpus_per_client, "num_gpus": 0.0})
+    except Exception as error:  # sera signalée (et réessayée) par la prochaine simulation
+        _STARTER["error"] = error
+    finally:
+        ready.set()
+    # Ray lie la vie de ses processus (raylet...) au fil d'exécution qui les a lancés : s'il se terminait,
+    # le système les tuerait. Ce fil attend donc, sans rien consommer, l'arrêt de Ray.
+    release.wait()
+
+
+def wait_for_background_start() -> None:
+    """Attend la fin d'un démarrage en arrière-plan, s'il y en a un."""
+    thread = _STARTER["thread"]
+    if thread is not None and thread is not threading.current_thread():
+        _STARTER["ready"].wait()
+
+
+def _prepare_pool(client_resources: dict) -> None:
+    """Crée les acteurs de Flower tout de suite et y importe Keras, pour que la simulation les trouve prêts."""
+    import ray
+    from flwr.simulation.ray_transport.ray_actor import BasicActorPool, ClientAppActor
+
+    with quiet(python_warnings=False):
+        pool = BasicActorPool(actor_type=ClientAppActor, client_resources=client_resources, actor_kwargs={})
+        pool.add_actors_to_pool(pool.actors_capacity)
+        try:
+            # `run` appelle d'abord la fonction qui fabrique le ClientApp : la nôtre importe Keras, sans plus.
+            ray.get([actor.run.remote(_warm_up_app, None, "préchauffage", None) for actor in pool.pool],
+                    timeout=300)
+        except Exception:
+            for actor in pool.pool:  # des acteurs orphelins garderaient les cœurs pour eux
+                with contextlib.suppress(Exception):
+                    ray.kill(actor, no_restart=True)
+            raise
+    _STATE.update(pool=pool, discard_pool=False)
+
+
+def _warm_up_app():
+    import keras  # noqa: F401  (plusieurs secondes : c'est tout l'intérêt de le faire d'avance)
+
+    return _do_nothing
+
+
+def _do_nothing(message=None, context=None):
+    return None
 
 
 def ensure_ray(num_cpus: int) -> None:
     """Démarre Ray une fois pour tout le processus, limité à `num_cpus` cœurs, sans tableau de bord ni bavardage."""
-    import ray
+    wait_for_background_start()
+    _init_ray(num_cpus)
+
+
+def _init_ray(num_cpus: int) -> None:
+    in_background = threading.current_thread() is _STARTER["thread"]
+    with quiet(python_warnings=not in_background):
+        import ray
 
     if ray.is_initialized() and _STATE["num_cpus"] == num_cpus:
         return
@@ -76,25 +139,19 @@ def ensure_ray(num_cpus: int) -> None:
     last_error = None
     for _attempt in range(3):
         try:
-            runtime_env = {"env_vars": env_vars}
-            if OPTIONS["import_keras_at_worker_start"]:
-                runtime_env["worker_process_setup_hook"] = f"{__name__}.worker_setup"
-            system_config = {} if OPTIONS["prestart_workers"] else {"enable_worker_prestart": False,
-                                                                    "prestart_worker_first_driver": False}
-            with quiet():
+            with quiet(python_warnings=not in_background):
                 ray.init(
                     num_cpus=num_cpus,
                     include_dashboard=False,
                     logging_level=logging.ERROR,
                     log_to_driver=False,
                     configure_logging=True,
-                    runtime_env=runtime_env,
-                    _system_config=system_config,
+                    runtime_env={"env_vars": env_vars},
                 )
             break
         except Exception as error:  # machine très chargée : les processus de Ray démarrent trop lentement
             last_error = error
-            with contextlib.suppress(Exception), quiet():
+            with contextlib.suppress(Exception), quiet(python_warnings=not in_background):
                 ray.shutdown()
     else:
         raise RuntimeError("Ray (le moteur de simulation de Flower) n'a pas pu démarrer, trois fois de suite. "
@@ -107,10 +164,13 @@ def shutdown() -> None:
     """Arrête les acteurs et la session Ray du cours (la prochaine simulation redémarrera tout)."""
     import ray
 
+    wait_for_background_start()
     kill_pool()
     if ray.is_initialized():
         with quiet():
             ray.shutdown()
+    released, _STARTER["release"] = _STARTER["release"], threading.Event()
+    released.set()  # le fil qui avait lancé Ray peut enfin se terminer
     _STATE.update(num_cpus=None, pool=None, discard_pool=False)
 
 
@@ -129,21 +189,28 @@ def kill_pool() -> None:
 
 
 @contextlib.contextmanager
-def quiet():
-    """Fait taire Flower, Ray et les avertissements Python le temps du bloc (les erreurs restent levées)."""
+def quiet(python_warnings: bool = True):
+    """Fait taire Flower, Ray et (si `python_warnings`) les avertissements Python le temps du bloc.
+
+    Les erreurs restent levées. `warnings.catch_warnings` n'est pas sûr entre fils d'exécution :
+    le démarrage en arrière-plan ne touche qu'aux journaux.
+    """
     saved = {}
     for name in _QUIET_LOGGERS:
         logger = logging.getLogger(name)
         saved[name] = (logger.level, logger.propagate)
         logger.setLevel(logging.CRITICAL + 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
+    try:
+        if python_warnings:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+        else:
             yield
-        finally:
-            for name, (level, propagate) in saved.items():
-                logging.getLogger(name).setLevel(level)
-                logging.getLogger(name).propagate = propagate
+    finally:
+        for name, (level, propagate) in saved.items():
+            logging.getLogger(name).setLevel(level)
+            logging.getLogger(name).propagate = propagate
 
 
 def _persistent_backend_class():

@@ -7,11 +7,11 @@ import pandas as pd
 from .partition import label_distribution
 
 _METRIC_LABELS = {"accuracy": "exactitude", "loss": "perte", "auc": "AUC"}
-_PREFIX_LABELS = {"test": "test (serveur)", "eval": "évaluation par les clients", "train": "entraînement local"}
+_PREFIX_LABELS = {"test": "test", "eval": "évaluation chez les clients", "train": "entraînement local"}
 
 
 def plot_label_distribution(labels, partitions, client_names=None, class_names=None,
-                            normalize: bool = False, ax=None, title: str | None = None):
+                            normalize: bool = False, ax=None, title: str | None = None, legend: bool = True):
     """Barres empilées : pour chaque client, le nombre (ou la part, si `normalize`) d'exemples de chaque classe."""
     import matplotlib.pyplot as plt
 
@@ -24,7 +24,10 @@ def plot_label_distribution(labels, partitions, client_names=None, class_names=N
     ax.set_ylabel("part des exemples" if normalize else "nombre d'exemples")
     ax.set_title(title or "Répartition des classes par client")
     ax.tick_params(axis="x", rotation=0)
-    ax.legend(title="classe", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    if legend:
+        ax.legend(title="classe", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    else:
+        ax.get_legend().remove()
     if normalize:
         ax.set_ylim(0, 1)
     ax.figure.tight_layout()

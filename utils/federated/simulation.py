@@ -21,6 +21,7 @@ import pandas as pd
 from . import _engine
 
 GLOBAL = "global"
+_STOP_GRACE_S = 10.0  # après l'erreur d'un client, délai laissé aux autres clients pour finir leur calcul
 _ERROR_PATTERN = re.compile(r"«client (\d+)»(.*?)«fin»", re.S)
 
 
@@ -115,6 +116,7 @@ def run_flower_simulation(
     avec le nom du client et son message d'erreur.
     """
     started = time.perf_counter()
+    _engine.wait_for_background_start()  # si `start_simulation_engine` a lancé Ray en arrière-plan
     clients = _normalise_clients(client_data)
     names = _client_names(client_names, len(clients))
     num_rounds, local_epochs, batch_size = int(num_rounds), int(local_epochs), int(batch_size)
@@ -162,8 +164,6 @@ def run_flower_simulation(
             run_simulation(server_app=server_app, client_app=client_app, num_supernodes=len(clients),
                            backend_config=backend_config)
     except FederatedClientError as error:
-        if engine == "ray":
-            _engine.kill_pool()
         raise FederatedClientError(str(error), error.client) from None
     except BaseException as error:  # y compris l'interruption du noyau : on n'abandonne aucun acteur
         monitor.cancel.set()
@@ -173,6 +173,7 @@ def run_flower_simulation(
             raise
         raise RuntimeError(f"La simulation Flower a échoué : {type(error).__name__}: {error}") from error
     finally:
+        monitor.done.set()
         del data_ref
     if monitor.result is None:
         if engine == "ray":
@@ -184,6 +185,20 @@ def run_flower_simulation(
     if verbose:
         print(f"Simulation terminée en {time.perf_counter() - started:.1f} s.", flush=True)
     return history, final_weights
+
+
+def start_simulation_engine(num_cpus: int | None = None, cpus_per_client: int | None = None,
+                            verbose: bool = True) -> None:
+    """Démarre en arrière-plan le moteur de simulation de Flower (Ray) et ses clients, TensorFlow importé.
+
+    Rend la main tout de suite : le notebook continue pendant que Ray démarre (de l'ordre de 10 à 30 s
+    sur 2 cœurs), et la première `run_flower_simulation` le trouvera prêt (ou attendra la fin du démarrage).
+    Mêmes `num_cpus` et `cpus_per_client` que `run_flower_simulation`.
+    """
+    num_cpus = int(num_cpus or _engine.available_cpus())
+    cpus_per_client = max(1, min(int(cpus_per_client or 2), num_cpus))
+    if _engine.start_in_background(num_cpus, cpus_per_client) and verbose:
+        print(f"Moteur de simulation Flower (Ray) : démarrage en arrière-plan sur {num_cpus} cœur(s).", flush=True)
 
 
 def shutdown_simulation_engine() -> None:
@@ -329,6 +344,7 @@ class _Monitor:
         self.test: dict[int, dict] = {}
         self.result = None
         self.cancel = threading.Event()
+        self.done = threading.Event()
         self.round_started = started
         self.node_to_client: dict[int, int] = {}
 
@@ -462,8 +478,7 @@ def _make_observed_grid_class():
                 for reply in self._grid.pull_messages(pending):
                     pending.discard(reply.metadata.reply_to_message_id)
                     if reply.has_error():
-                        _engine.kill_pool()
-                        raise _client_failure(reply, self._monitor, waiting_for)
+                        raise self._stop_after_failure(reply, waiting_for)
                     client = _client_index(reply)
                     if client is not None:
                         self._monitor.node_to_client[reply.metadata.src_node_id] = client
@@ -484,6 +499,20 @@ def _make_observed_grid_class():
                 time.sleep(0.02)
             # Ordre fixe (par numéro de client) : l'agrégation donne le même résultat à chaque exécution.
             return sorted(replies, key=lambda r: (_client_index(r) is None, _client_index(r) or 0))
+
+        def _stop_after_failure(self, reply, waiting_for):
+            """Erreur d'un client : on arrête le serveur tout de suite ; les autres clients finissent leur
+            calcul en cours (les acteurs restent prêts pour la simulation suivante), sauf s'ils traînent
+            plus de `_STOP_GRACE_S` secondes : alors on les tue."""
+            error = _client_failure(reply, self._monitor, waiting_for)
+            if "RayActorError" in (reply.error.reason or "") or "ActorDiedError" in (reply.error.reason or ""):
+                _engine.kill_pool()
+            else:
+                monitor = self._monitor
+                timer = threading.Timer(_STOP_GRACE_S, lambda: None if monitor.done.is_set() else _engine.kill_pool())
+                timer.daemon = True
+                timer.start()
+            return error
 
         def _describe_node(self, node_id):
             client = self._monitor.node_to_client.get(node_id)

@@ -1,0 +1,131 @@
+"""Banc d'essai du moteur fédéré : FedAvg écrit à la main contre `run_flower_simulation`.
+
+Usage (depuis la racine du dépôt) ::
+
+    python -m benchmarks.federated_engine                 # 3 clients, 3 tours
+    python -m benchmarks.federated_engine --rounds 5 --clients 4 --json mesures.json
+
+Même tâche pour tous (le tableau du cancer du sein de Wisconsin, scikit-learn, hors ligne ; un petit
+perceptron Keras ; même découpage, mêmes poids de départ, pas de mélange des exemples) :
+
+1. « à la main » : la boucle de FedAvg du notebook semaine_1/02 (un modèle Keras par client,
+   `fit` puis `evaluate` sur chaque client, `fedavg`), dans ce processus ;
+2. « Flower + Ray, à froid » : `run_flower_simulation` la première fois dans le processus
+   (démarrage de Ray, création de l'acteur, import de TensorFlow dans l'acteur compris) ;
+3. « Flower + Ray, à chaud » : le même appel une seconde fois (Ray et l'acteur sont gardés) ;
+4. « Flower local » : `run_flower_simulation(engine="local")`, les clients dans ce processus.
+
+Le banc affiche la durée de chacun, son rapport à la boucle écrite à la main, et l'écart maximal
+entre les poids finaux de Flower et ceux de la boucle (ils doivent coïncider à 1e-5 près).
+Les durées dépendent de la machine et de sa charge : lancez-le plusieurs fois et gardez la médiane.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def load_task(num_clients: int, seed: int):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    from utils.federated import partition_iid
+
+    features, target = load_breast_cancer(return_X_y=True)
+    x = StandardScaler().fit_transform(features).astype("float32")
+    y = (target == 0).astype("float32")  # 1 = tumeur maligne
+    parts = partition_iid(y, num_clients, seed=seed)
+    return [(x[p], y[p]) for p in parts]
+
+
+def build_model():
+    import keras
+
+    model = keras.Sequential([keras.Input((30,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def fedavg_by_hand(clients, start, rounds: int, local_epochs: int, batch_size: int):
+    from utils.federated import fedavg
+
+    models = [build_model() for _ in clients]
+    weights = start
+    for _ in range(rounds):
+        local_weights, sizes = [], []
+        for model, (x, y) in zip(models, clients):
+            model.set_weights(weights)
+            model.fit(x, y, epochs=local_epochs, batch_size=batch_size, shuffle=False, verbose=0)
+            local_weights.append(model.get_weights())
+            sizes.append(len(x))
+        weights = fedavg(local_weights, sizes)
+        for model, (x, y) in zip(models, clients):  # comme Flower : chaque client évalue le modèle global
+            model.set_weights(weights)
+            model.evaluate(x, y, verbose=0)
+    return weights
+
+
+def timed(function, *args, **kwargs):
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.federated_engine", description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--local-epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", help="écrit aussi les mesures dans ce fichier JSON")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    started = time.perf_counter()
+    import keras
+
+    from utils.federated import run_flower_simulation, shutdown_simulation_engine
+    from utils.federated._engine import available_cpus
+
+    import_seconds = time.perf_counter() - started
+    clients = load_task(args.clients, args.seed)
+    keras.utils.set_random_seed(args.seed)
+    start = build_model().get_weights()
+    settings = dict(num_rounds=args.rounds, local_epochs=args.local_epochs, batch_size=args.batch_size,
+                    initial_weights=start, shuffle=False, seed=args.seed, verbose=False)
+
+    by_hand, by_hand_seconds = timed(fedavg_by_hand, clients, start, args.rounds, args.local_epochs, args.batch_size)
+    measures = {"à la main (boucle FedAvg)": (by_hand_seconds, 0.0)}
+    for label, engine in (("Flower + Ray, à froid", "ray"), ("Flower + Ray, à chaud", "ray"),
+                          ("Flower local (sans Ray)", "local")):
+        (_, weights), seconds = timed(run_flower_simulation, build_model, clients, engine=engine, **settings)
+        gap = max(float(np.max(np.abs(a - b))) for a, b in zip(weights, by_hand))
+        measures[label] = (seconds, gap)
+    shutdown_simulation_engine()
+
+    print(f"Banc d'essai du moteur fédéré : {args.clients} clients × {args.rounds} tours, "
+          f"{args.local_epochs} époque(s) locale(s), {available_cpus()} cœur(s) ; imports : {import_seconds:.1f} s")
+    print(f"{'':28} {'durée (s)':>10} {'rapport':>8} {'écart des poids':>16}")
+    for label, (seconds, gap) in measures.items():
+        print(f"{label:28} {seconds:10.1f} {seconds / by_hand_seconds:7.1f}× {gap:16.1e}")
+    agree = all(gap < 1e-5 for _, gap in measures.values())
+    print("Poids finaux identiques à 1e-5 près : " + ("oui" if agree else "NON"))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"clients": args.clients, "rounds": args.rounds, "local_epochs": args.local_epochs,
+                       "cpus": available_cpus(), "import_seconds": import_seconds,
+                       "measures": {k: {"seconds": s, "ratio": s / by_hand_seconds, "max_weight_gap": g}
+                                    for k, (s, g) in measures.items()}}, handle, ensure_ascii=False, indent=2)
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

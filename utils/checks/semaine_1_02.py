@@ -1,0 +1,116 @@
+"""Vérifications des exercices du notebook semaine_1/02 (introduction à l'apprentissage fédéré)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import call_answer, ensure_done, report
+
+DRIFT_CHOICES = ("A", "B", "C", "D")
+_DRIFT_ANSWER = "B"
+_DRIFT_HINTS = {
+    "A": "Le serveur reçoit autant de poids à chaque tour (un jeu par hôpital) : ce n'est pas la taille des envois qui change.",
+    "C": "Il n'y a aucun bruit ajouté dans ce notebook : la confidentialité différentielle viendra en semaine 6.",
+    "D": "Le taux d'apprentissage de SGD est constant ici. Regardez plutôt vers quoi chaque modèle local se déplace.",
+}
+
+
+def check_weighted_average(weighted_average) -> bool:
+    """Exercice 1 : la moyenne des poids pondérée par le nombre d'exemples de chaque client."""
+    from utils.federated import fedavg
+
+    rng = np.random.default_rng(0)
+    clients = [[rng.normal(size=(3, 2)), rng.normal(size=2)] for _ in range(3)]
+    sizes = [10, 30, 60]
+    answer = call_answer(weighted_average, [list(w) for w in clients], list(sizes), name="weighted_average")
+    expected = fedavg(clients, sizes)
+    is_list = isinstance(answer, (list, tuple)) and len(answer) == len(expected)
+    shapes = is_list and all(np.shape(a) == np.shape(e) for a, e in zip(answer, expected))
+    values = shapes and all(np.allclose(a, e, atol=1e-9) for a, e in zip(answer, expected))
+    plain_mean = [np.mean([c[layer] for c in clients], axis=0) for layer in range(2)]
+    is_plain_mean = shapes and all(np.allclose(a, m) for a, m in zip(answer, plain_mean))
+    single = call_answer(weighted_average, [[np.array([1.0, 2.0])]], [7], name="weighted_average")
+    alone = isinstance(single, (list, tuple)) and len(single) == 1 and np.allclose(single[0], [1.0, 2.0])
+    return report("Exercice 1 — la moyenne pondérée de FedAvg", [
+        (is_list, "une liste avec un tableau par couche du modèle",
+         "Renvoyez une liste, comme `model.get_weights()` : un élément par couche."),
+        (shapes, "chaque couche garde sa forme", "Additionnez les couches une à une, sans les aplatir."),
+        (values, "les valeurs sont Σ (n_k / n) · w_k",
+         "Les tailles comptent : un client de 60 exemples pèse six fois plus qu'un client de 10."
+         + (" Vous avez calculé une moyenne simple, sans tenir compte des tailles." if is_plain_mean else "")),
+        (alone, "avec un seul client, on retrouve ses poids", "Divisez par le nombre total d'exemples n = Σ n_k."),
+    ])
+
+
+def _mean_skew(labels, parts) -> float:
+    """Écart moyen (variation totale) entre le mélange de classes de chaque client et le mélange global."""
+    labels = np.asarray(labels).astype(int)
+    overall = np.bincount(labels, minlength=labels.max() + 1) / len(labels)
+    skews = []
+    for part in parts:
+        part = np.asarray(part, dtype=int)
+        if len(part):
+            mix = np.bincount(labels[part], minlength=len(overall)) / len(part)
+            skews.append(0.5 * np.abs(mix - overall).sum())
+    return float(np.mean(skews))
+
+
+def check_dirichlet(dirichlet_split, most_malignant_client, labels, shown_partition) -> bool:
+    """Exercice 3 : écrire le découpage de Dirichlet, puis lire la figure du découpage montré."""
+    labels = np.asarray(labels).astype(int)
+    parts = call_answer(dirichlet_split, labels, 4, 0.5, 0, name="dirichlet_split")
+    ensure_done(most_malignant_client, "most_malignant_client")
+    ok_type = isinstance(parts, (list, tuple)) and len(parts) == 4
+    joined = np.concatenate([np.asarray(p, dtype=int).ravel() for p in parts]) if ok_type else np.array([])
+    covers = ok_type and len(joined) == len(labels) and np.array_equal(np.sort(joined), np.arange(len(labels)))
+    again = call_answer(dirichlet_split, labels, 4, 0.5, 0, name="dirichlet_split")
+    reproducible = ok_type and all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(parts, again))
+    skewed = near_iid = False
+    if covers:
+        small = np.mean([_mean_skew(labels, call_answer(dirichlet_split, labels, 4, 0.05, s)) for s in range(3)])
+        large = np.mean([_mean_skew(labels, call_answer(dirichlet_split, labels, 4, 1000.0, s)) for s in range(3)])
+        skewed, near_iid = small > 0.2, large < 0.05
+    malignant_share = [float(np.mean(labels[np.asarray(p, dtype=int)] == 1)) if len(p) else 0.0 for p in shown_partition]
+    expected_client = int(np.argmax(malignant_share))
+    read_ok = isinstance(most_malignant_client, (int, np.integer)) and int(most_malignant_client) == expected_client
+    return report("Exercice 3 — découpage de Dirichlet", [
+        (ok_type, "une liste d'indices par client", "Renvoyez `num_clients` tableaux d'indices."),
+        (covers, "chaque patiente est dans exactement un hôpital",
+         "Pour chaque classe, découpez TOUS ses indices (mélangés) aux positions des proportions cumulées."),
+        (reproducible, "même graine → même découpage", "Tirez tout le hasard avec `rng`, le générateur créé à partir de `seed`."),
+        (skewed, "petit alpha (0,05) : des hôpitaux très déséquilibrés",
+         "Tirez les proportions avec `rng.dirichlet(np.full(num_clients, alpha))`, une fois par classe."),
+        (near_iid, "grand alpha (1000) : presque le même mélange partout",
+         "Avec un grand alpha, les proportions tirées sont presque égales : vérifiez vos points de coupe."),
+        (read_ok, "lecture de la figure : l'hôpital à la plus forte part de tumeurs malignes",
+         "Sur la figure en proportions, cherchez la barre dont la partie « maligne » est la plus haute "
+         "(les hôpitaux sont numérotés à partir de 0)."),
+    ])
+
+
+def check_flower_agreement(max_gap, scratch_weights, flower_weights, tolerance: float = 1e-5) -> bool:
+    """Exercice 2 : l'écart maximal entre les poids de la boucle écrite à la main et ceux de Flower."""
+    ensure_done(max_gap, "max_gap")
+    true_gap = max(float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
+                   for a, b in zip(scratch_weights, flower_weights))
+    same_shapes = [np.shape(a) for a in scratch_weights] == [np.shape(b) for b in flower_weights]
+    computed = isinstance(max_gap, (int, float, np.floating)) and abs(float(max_gap) - true_gap) <= 1e-9
+    return report(f"Exercice 2 — FedAvg à la main contre FedAvg de Flower (tolérance {tolerance:g})", [
+        (computed, "votre écart est le plus grand |w_main − w_Flower| sur toutes les couches",
+         "Pour chaque couche, `np.abs(a - b).max()`, puis le maximum sur les couches."),
+        (same_shapes and true_gap < tolerance,
+         f"les deux modèles coïncident : écart < {tolerance:g}",
+         "Les deux entraînements doivent partir des mêmes poids, sur les mêmes données, sans mélange (shuffle=False)."),
+    ])
+
+
+def check_client_drift(drift_answer) -> bool:
+    """Exercice 4 : expliquer la dérive des clients à partir de la figure."""
+    ensure_done(drift_answer, "drift_answer")
+    answer = str(drift_answer).strip().upper()
+    valid = answer in DRIFT_CHOICES
+    right = answer == _DRIFT_ANSWER
+    hint = _DRIFT_HINTS.get(answer, "Répondez par une lettre : \"A\", \"B\", \"C\" ou \"D\".")
+    return report("Exercice 4 — la dérive des clients", [
+        (valid, "une réponse parmi A, B, C, D", "Répondez par une lettre entre guillemets, par exemple \"A\"."),
+        (right, "l'explication de l'écart entre modèles locaux et modèle global", hint),
+    ])
