@@ -128,6 +128,8 @@ def clean_solution(nb, config: dict, relative_path: str):
         if "check" in cell_tags or "nbval-check-output" in cell_tags:
             _set_tags(cell, cell_tags + ["nbval-check-output"])
             # nbval refuse une sortie sans numéro d'exécution : un numéro fixe garde les diffs stables.
+            # stderr (journaux de TensorFlow, avertissements) dépend du moment : jamais comparé.
+            cell.outputs = [out for out in cell.outputs if out.get("name") != "stderr"]
             cell.execution_count = 1 if cell.outputs else None
             cell.metadata.pop("execution", None)
             for output in cell.outputs:

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 # Variables d'environnement qui rendent Flower, Ray et TensorFlow silencieux hors ligne.
+# Elles ne comptent que si ce module est importé AVANT TensorFlow : c'est le rôle de la cellule `setup`.
 _QUIET_ENVIRONMENT = {
-    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TF_CPP_MIN_LOG_LEVEL": "3",  # les messages C++ de TensorFlow ne disent rien d'utile à un apprenant
     "FLWR_TELEMETRY_ENABLED": "0",
     "FLWR_DISABLE_UPDATE_CHECK": "1",
     "RAY_DEDUP_LOGS": "0",
