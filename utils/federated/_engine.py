@@ -36,7 +36,7 @@ for _key, _value in {
 _LOCK = threading.Lock()
 _STATE = {"num_cpus": None, "pool": None, "discard_pool": False, "in_use": False}
 _STARTER: dict = {"thread": None, "error": None, "ready": threading.Event(), "release": threading.Event()}
-_QUIET_LOGGERS = ("flwr", "ray", "ray.data", "ray.tune", "ray.rllib", "ray.train", "ray.serve")
+_QUIET_LOGGERS = ("flwr", "ray", "ray.widgets.util", "ray.data", "ray.tune", "ray.rllib", "ray.train", "ray.serve")
 
 
 def available_cpus() -> int:
@@ -113,6 +113,13 @@ def _warm_up_app():
 
 def _do_nothing(message=None, context=None):
     return None
+
+
+def ray_is_ready(num_cpus: int) -> bool:
+    """Vrai si Ray tourne déjà avec ces cœurs (la simulation n'aura rien à démarrer)."""
+    import ray
+
+    return ray.is_initialized() and _STATE["num_cpus"] == num_cpus
 
 
 def ensure_ray(num_cpus: int) -> None:

@@ -112,8 +112,12 @@ def run_flower_simulation(
     `poids_finaux` est la liste des tableaux NumPy du modèle global après le dernier tour
     (à charger avec `model.set_weights(poids_finaux)`).
 
-    Si un client lève une exception, la simulation s'arrête aussitôt et lève `FederatedClientError`
-    avec le nom du client et son message d'erreur.
+    Si un client lève une exception, la simulation s'arrête (en quelques secondes : les autres clients
+    finissent leur calcul en cours, ou sont arrêtés au bout de 10 s) et lève `FederatedClientError` avec
+    le nom du client et son message d'erreur. Un client qui ne répond plus arrête la simulation au bout de
+    `timeout_s` (avec `engine="local"`, un client bloqué dans une boucle sans fin ne peut pas être interrompu).
+    Plusieurs simulations peuvent se suivre dans le même noyau : Ray et ses processus sont gardés de l'une
+    à l'autre (`shutdown_simulation_engine` les arrête).
     """
     started = time.perf_counter()
     _engine.wait_for_background_start()  # si `start_simulation_engine` a lancé Ray en arrière-plan
@@ -128,13 +132,18 @@ def run_flower_simulation(
     num_cpus = int(num_cpus or _engine.available_cpus())
     cpus_per_client = max(1, min(int(cpus_per_client or 2), num_cpus))
 
-    import keras
-
     server_model, initial = _initial_model(model_fn, initial_weights, seed)
     test = _normalise_test(test_data)
 
     with _engine.quiet():
         from flwr.simulation import run_simulation
+    if verbose:
+        where = (f"moteur Ray sur {num_cpus} cœur(s)" if engine == "ray"
+                 else "clients exécutés dans ce processus")
+        print(f"Simulation Flower : {len(clients)} clients, {num_rounds} tours, stratégie "
+              f"{type(strategy).__name__}, {where}.", flush=True)
+        if engine == "ray" and not _engine.ray_is_ready(num_cpus):
+            print("  démarrage de Ray (la première fois seulement : de 10 à 30 s sur 2 cœurs)...", flush=True)
     data_ref = clients
     if engine == "ray":
         try:
@@ -154,11 +163,6 @@ def run_flower_simulation(
     client_app = _make_client_app(spec, client_mods)
     backend_config = {"client_resources": {"num_cpus": cpus_per_client, "num_gpus": 0.0},
                       "init_args": {"num_cpus": num_cpus}}
-    if verbose:
-        where = (f"moteur Ray sur {num_cpus} cœur(s)" if engine == "ray"
-                 else "clients exécutés dans ce processus")
-        print(f"Simulation Flower : {len(clients)} clients, {num_rounds} tours, stratégie "
-              f"{type(strategy).__name__}, {where}.", flush=True)
     try:
         with _engine.quiet(), _engine.simulation_backend(engine):
             run_simulation(server_app=server_app, client_app=client_app, num_supernodes=len(clients),
