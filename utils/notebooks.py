@@ -223,25 +223,19 @@ def record(paths: list[Path], root: Path = ROOT, timeout: int = 900) -> None:
     antérieure du générateur donnerait des sorties enregistrées que la CI ne retrouverait pas.
     """
     import tempfile
+    from unittest import mock
 
     from nbclient import NotebookClient
 
     os.environ["COURSE_FAST"] = "1"
-    previous = os.environ.get("COURSE_DATA_DIR")
-    with tempfile.TemporaryDirectory(prefix="cours-record-") as fresh_data:
-        os.environ["COURSE_DATA_DIR"] = fresh_data
-        try:
-            for path in paths:
-                nb = read(path)
-                NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                               resources={"metadata": {"path": str(path.parent)}}).execute()
-                write(clean_solution(nb, course_config(root), _relative(path, root)), path)
-                print(f"enregistré : {_relative(path, root)}")
-        finally:
-            if previous is None:
-                os.environ.pop("COURSE_DATA_DIR")
-            else:
-                os.environ["COURSE_DATA_DIR"] = previous
+    with tempfile.TemporaryDirectory(prefix="cours-record-") as fresh_data, \
+            mock.patch.dict(os.environ, {"COURSE_DATA_DIR": fresh_data}):
+        for path in paths:
+            nb = read(path)
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            write(clean_solution(nb, course_config(root), _relative(path, root)), path)
+            print(f"enregistré : {_relative(path, root)}")
 
 
 def run_twice(path: Path, timeout: int = 900) -> tuple[list[str], list[str]]:
