@@ -28,7 +28,7 @@ import pandas as pd
 from ..runtime import data_dir, is_fast
 from .sources import DataSourceError
 
-MIRROR_VERSION = 1
+MIRROR_VERSION = 2  # à augmenter à chaque changement du générateur : les caches périmés sont alors régénérés
 FAST_PATIENTS, FULL_PATIENTS = 600, 3000
 
 # Colonnes de MIMIC-III v1.4, table par table (documentation : https://mimic.mit.edu/docs/iii/tables/).
