@@ -90,7 +90,7 @@ def _prepare_pool(client_resources: dict) -> None:
     import ray
     from flwr.simulation.ray_transport.ray_actor import BasicActorPool, ClientAppActor
 
-    with quiet(python_warnings=False):
+    with quiet():
         pool = BasicActorPool(actor_type=ClientAppActor, client_resources=client_resources, actor_kwargs={})
         pool.add_actors_to_pool(pool.actors_capacity)
         try:
@@ -129,8 +129,7 @@ def ensure_ray(num_cpus: int) -> None:
 
 
 def _init_ray(num_cpus: int) -> None:
-    in_background = threading.current_thread() is _STARTER["thread"]
-    with quiet(python_warnings=not in_background):
+    with quiet():
         import ray
 
     if ray.is_initialized() and _STATE["num_cpus"] == num_cpus:
@@ -146,7 +145,7 @@ def _init_ray(num_cpus: int) -> None:
     last_error = None
     for _attempt in range(3):
         try:
-            with quiet(python_warnings=not in_background):
+            with quiet():
                 ray.init(
                     num_cpus=num_cpus,
                     include_dashboard=False,
@@ -158,7 +157,7 @@ def _init_ray(num_cpus: int) -> None:
             break
         except Exception as error:  # machine très chargée : les processus de Ray démarrent trop lentement
             last_error = error
-            with contextlib.suppress(Exception), quiet(python_warnings=not in_background):
+            with contextlib.suppress(Exception), quiet():
                 ray.shutdown()
     else:
         raise RuntimeError("Ray (le moteur de simulation de Flower) n'a pas pu démarrer, trois fois de suite. "
@@ -196,12 +195,13 @@ def kill_pool() -> None:
 
 
 @contextlib.contextmanager
-def quiet(python_warnings: bool = True):
-    """Fait taire Flower, Ray et (si `python_warnings`) les avertissements Python le temps du bloc.
+def quiet():
+    """Fait taire Flower, Ray et les avertissements Python le temps du bloc (les erreurs restent levées).
 
-    Les erreurs restent levées. `warnings.catch_warnings` n'est pas sûr entre fils d'exécution :
-    le démarrage en arrière-plan ne touche qu'aux journaux.
+    `warnings.catch_warnings` n'est pas sûr entre fils d'exécution : hors du fil principal (le démarrage
+    en arrière-plan), on ne touche qu'aux journaux.
     """
+    python_warnings = threading.current_thread() is threading.main_thread()
     saved = {}
     for name in _QUIET_LOGGERS:
         logger = logging.getLogger(name)

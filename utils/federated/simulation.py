@@ -129,8 +129,7 @@ def run_flower_simulation(
     strategy = _make_strategy(strategy, len(clients))
     if engine not in ("ray", "local"):
         raise ValueError(f"engine doit valoir \"ray\" ou \"local\" (reçu : {engine!r}).")
-    num_cpus = int(num_cpus or _engine.available_cpus())
-    cpus_per_client = max(1, min(int(cpus_per_client or 2), num_cpus))
+    num_cpus, cpus_per_client = _cpu_budget(num_cpus, cpus_per_client)
 
     server_model, initial = _initial_model(model_fn, initial_weights, seed)
     test = _normalise_test(test_data)
@@ -199,8 +198,7 @@ def start_simulation_engine(num_cpus: int | None = None, cpus_per_client: int | 
     sur 2 cœurs), et la première `run_flower_simulation` le trouvera prêt (ou attendra la fin du démarrage).
     Mêmes `num_cpus` et `cpus_per_client` que `run_flower_simulation`.
     """
-    num_cpus = int(num_cpus or _engine.available_cpus())
-    cpus_per_client = max(1, min(int(cpus_per_client or 2), num_cpus))
+    num_cpus, cpus_per_client = _cpu_budget(num_cpus, cpus_per_client)
     if _engine.start_in_background(num_cpus, cpus_per_client) and verbose:
         print(f"Moteur de simulation Flower (Ray) : démarrage en arrière-plan sur {num_cpus} cœur(s).", flush=True)
 
@@ -211,6 +209,12 @@ def shutdown_simulation_engine() -> None:
 
 
 # ============================================================================ entrées
+def _cpu_budget(num_cpus, cpus_per_client) -> tuple[int, int]:
+    """Cœurs donnés à Ray (par défaut : tous) et par client (par défaut 2, jamais plus que Ray n'en a)."""
+    num_cpus = int(num_cpus or _engine.available_cpus())
+    return num_cpus, max(1, min(int(cpus_per_client or 2), num_cpus))
+
+
 def _normalise_clients(client_data) -> list[dict]:
     if client_data is None or len(client_data) == 0:
         raise ValueError("client_data est vide : donnez une liste de données, une par client, par exemple [(x0, y0), (x1, y1)].")
@@ -509,7 +513,7 @@ def _make_observed_grid_class():
             calcul en cours (les acteurs restent prêts pour la simulation suivante), sauf s'ils traînent
             plus de `_STOP_GRACE_S` secondes : alors on les tue."""
             error = _client_failure(reply, self._monitor, waiting_for)
-            if "RayActorError" in (reply.error.reason or "") or "ActorDiedError" in (reply.error.reason or ""):
+            if _actor_died(reply.error.reason or ""):
                 _engine.kill_pool()
             else:
                 monitor = self._monitor
@@ -549,6 +553,11 @@ def _client_index(reply):
     return int(record["partition-id"])
 
 
+def _actor_died(reason: str) -> bool:
+    """Vrai si l'erreur vient de la mort du processus Ray du client (et non d'une exception dans son code)."""
+    return "RayActorError" in reason or "ActorDiedError" in reason
+
+
 def _client_failure(reply, monitor, waiting_for) -> FederatedClientError:
     reason = reply.error.reason or ""
     match = _ERROR_PATTERN.search(reason)
@@ -560,7 +569,7 @@ def _client_failure(reply, monitor, waiting_for) -> FederatedClientError:
         client = monitor.node_to_client.get(reply.metadata.src_node_id)
         name = monitor.names[client] if client is not None else f"nœud {reply.metadata.src_node_id}"
         detail = re.sub(r"^.*?Message: ", "", reason.replace("\n", " ")).strip(" '>") or reason
-        if "RayActorError" in reason or "ActorDiedError" in reason:
+        if _actor_died(reason):
             detail = f"le processus du client s'est arrêté brutalement (mémoire ? plantage ?) [{detail[:300]}]"
     return FederatedClientError(f"Le client « {name} » a échoué ; la simulation est arrêtée.\n"
                                 f"Erreur du client : {detail}", client=name)
