@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
@@ -136,7 +135,8 @@ def main(argv=None) -> int:
                         help="mesure seulement la référence : run_simulation comme dans les tutoriels de Flower")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import utils.runtime  # noqa: F401  (avant TensorFlow : ses réglages qui font taire TensorFlow, Flower et Ray)
+
     started = time.perf_counter()
     import keras
 
