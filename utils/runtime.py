@@ -88,16 +88,30 @@ def data_dir() -> Path:
     return path
 
 
-def environment_report(extra: dict | None = None) -> dict:
-    """Affiche (en français) le mode, la machine et les versions des bibliothèques utiles."""
+class EnvironmentReport(dict):
+    """Le rapport d'environnement : un dictionnaire ordinaire, muet dans Jupyter.
+
+    `environment_report()` l'imprime déjà ; sans `_ipython_display_`, la cellule de mise en place
+    afficherait le même contenu une seconde fois (le dictionnaire renvoyé).
+    """
+
+    def _ipython_display_(self) -> None:
+        """Rien à afficher : le rapport a déjà été imprimé."""
+
+
+def environment_report(extra: dict | None = None) -> EnvironmentReport:
+    """Affiche (en français) le mode, la machine et les versions des bibliothèques utiles.
+
+    Renvoie le rapport (un `dict`) sans qu'il s'affiche une seconde fois dans Jupyter.
+    """
     from importlib import metadata
 
-    report = {
+    report = EnvironmentReport({
         "mode": mode_name(),
         "colab": "oui" if in_colab() else "non",
         "python": platform.python_version(),
         "processeurs": os.cpu_count(),
-    }
+    })
     for package in ("numpy", "pandas", "tensorflow", "tensorflow-cpu", "keras", "flwr",
                     "scikit-learn", "opencv-python-headless", "pydicom"):
         try:

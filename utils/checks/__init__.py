@@ -33,14 +33,48 @@ def call_answer(function, *args, name: str | None = None, **kwargs):
         ) from error
 
 
-def report(title: str, results: list[tuple[bool, str, str]]) -> bool:
+class Verdict:
+    """Le verdict d'une vérification : vrai ou faux comme un booléen, mais muet dans Jupyter.
+
+    Une cellule de vérification se termine par l'appel de la vérification ; si elle renvoyait `True`,
+    Jupyter afficherait ce `True` sous le bilan déjà imprimé. `Verdict` se comporte comme le booléen
+    (`if verdict`, `assert verdict`, `verdict == True`) et n'affiche rien (`_ipython_display_`).
+    """
+
+    __slots__ = ("passed",)
+
+    def __init__(self, passed: bool):
+        self.passed = bool(passed)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Verdict):
+            return self.passed == other.passed
+        if isinstance(other, (bool, int)):
+            return self.passed == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.passed)
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.passed})"
+
+    def _ipython_display_(self) -> None:
+        """Rien à afficher : le bilan a déjà été imprimé par `report`."""
+
+
+def report(title: str, results: list[tuple[bool, str, str]]) -> Verdict:
     """Affiche le bilan d'un exercice.
 
-    `results` : une liste de (réussi, ce qui est vérifié, indice si raté). Renvoie True si tout est juste.
+    `results` : une liste de (réussi, ce qui est vérifié, indice si raté). Renvoie un `Verdict`,
+    vrai si tout est juste, qui n'affiche rien de plus dans Jupyter.
     """
     print(title)
     for passed, what, hint in results:
         print(f"  {'✅' if passed else '❌'} {what}" + ("" if passed or not hint else f"\n     💡 {hint}"))
     success = all(passed for passed, _, _ in results)
     print("🎉 Bravo, exercice réussi !" if success else "Presque : corrigez les points marqués ❌ et relancez.")
-    return success
+    return Verdict(success)

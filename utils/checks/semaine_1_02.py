@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call_answer, ensure_done, report
+from . import Verdict, call_answer, ensure_done, report
 
 DRIFT_CHOICES = ("A", "B", "C", "D")
 _DRIFT_ANSWER = "B"
@@ -14,7 +14,7 @@ _DRIFT_HINTS = {
 }
 
 
-def check_weighted_average(weighted_average) -> bool:
+def check_weighted_average(weighted_average) -> Verdict:
     """Exercice 1 : la moyenne des poids pondérée par le nombre d'exemples de chaque client."""
     from utils.federated import fedavg
 
@@ -54,7 +54,7 @@ def _mean_skew(labels, parts) -> float:
     return float(np.mean(skews))
 
 
-def check_dirichlet(dirichlet_split, most_malignant_client, labels, shown_partition) -> bool:
+def check_dirichlet(dirichlet_split, most_malignant_client, labels, shown_partition) -> Verdict:
     """Exercice 3 : écrire le découpage de Dirichlet, puis lire la figure du découpage montré."""
     labels = np.asarray(labels).astype(int)
     parts = call_answer(dirichlet_split, labels, 4, 0.5, 0, name="dirichlet_split")
@@ -87,7 +87,7 @@ def check_dirichlet(dirichlet_split, most_malignant_client, labels, shown_partit
     ])
 
 
-def check_flower_agreement(max_gap, scratch_weights, flower_weights, tolerance: float = 1e-5) -> bool:
+def check_flower_agreement(max_gap, scratch_weights, flower_weights, tolerance: float = 1e-5) -> Verdict:
     """Exercice 2 : l'écart maximal entre les poids de la boucle écrite à la main et ceux de Flower."""
     ensure_done(max_gap, "max_gap")
     true_gap = max(float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
@@ -103,7 +103,7 @@ def check_flower_agreement(max_gap, scratch_weights, flower_weights, tolerance: 
     ])
 
 
-def check_client_drift(drift_answer) -> bool:
+def check_client_drift(drift_answer) -> Verdict:
     """Exercice 4 : expliquer la dérive des clients à partir de la figure."""
     ensure_done(drift_answer, "drift_answer")
     answer = str(drift_answer).strip().upper()
