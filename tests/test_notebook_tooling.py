@@ -47,6 +47,61 @@ def test_replace_solutions_keeps_indentation_and_text_outside():
     assert tooling.replace_solutions("### BEGIN SOLUTION\ntexte\n### END SOLUTION", "markdown") == tooling.MARKDOWN_PLACEHOLDER
 
 
+FUNCTION_EXERCISE = (
+    "def to_hounsfield(ds):\n"
+    '    """Image de `ds` en unités Hounsfield (flottants)."""\n'
+    "    ### BEGIN SOLUTION\n"
+    "    slope = float(ds.RescaleSlope)\n"
+    "    return ds.pixel_array * slope + float(ds.RescaleIntercept)\n"
+    "    ### END SOLUTION\n"
+    "\n\n"
+    "to_hounsfield(ds).max()"
+)
+
+
+def test_function_exercise_keeps_signature_and_docstring():
+    """Forme unique d'un exercice de fonction : la version étudiante garde `def` et docstring, pas le corps."""
+    student = tooling.replace_solutions(FUNCTION_EXERCISE)
+    assert student.splitlines()[:4] == [
+        "def to_hounsfield(ds):",
+        '    """Image de `ds` en unités Hounsfield (flottants)."""',
+        "    # VOTRE CODE ICI",
+        "    raise NotImplementedError()",
+    ]
+    assert "RescaleSlope" not in student and student.endswith("to_hounsfield(ds).max()")
+    namespace = {}
+    exec(student.rsplit("\n", 1)[0], namespace)  # la cellule étudiante définit bien la fonction...
+    with pytest.raises(NotImplementedError):  # ... dont l'appel dit « pas encore écrite »
+        namespace["to_hounsfield"](None)
+    assert tooling.definitions_in_solutions(FUNCTION_EXERCISE) == []
+
+
+@pytest.mark.parametrize("source", [
+    "to_hounsfield = None\n### BEGIN SOLUTION\ndef to_hounsfield(ds):\n    return ds\n### END SOLUTION",
+    "def f(x):\n    ### BEGIN SOLUTION\n    def helper(y):\n        return y\n    return helper(x)\n    ### END SOLUTION",
+    "### BEGIN SOLUTION\nasync def f():\n    pass\n### END SOLUTION",
+])
+def test_definition_inside_a_solution_block_is_found(source):
+    assert len(tooling.definitions_in_solutions(source)) == 1
+
+
+def test_check_refuses_a_def_line_inside_a_solution_block(course):
+    solution_path = course / "semaine_1" / "solutions" / "01_test.ipynb"
+    solution = nbformat.read(solution_path, 4)
+    solution.cells[4].source = "f = None\n### BEGIN SOLUTION\ndef f(a):\n    return a + 1\n### END SOLUTION\nanswer = f(1)"
+    nbformat.write(solution, solution_path)
+    tooling.build(course)
+    found = [p for p in tooling.problems(course) if "def f(a):" in p]
+    assert len(found) == 1 and "cellule 4" in found[0] and "seul le corps" in found[0]
+    solution.cells[4].source = "def f(a):\n    \"\"\"Ajoute 1.\"\"\"\n    ### BEGIN SOLUTION\n    return a + 1\n" \
+                               "    ### END SOLUTION\n\n\nanswer = f(1)"
+    nbformat.write(solution, solution_path)
+    tooling.build(course)
+    assert tooling.problems(course) == []
+    student = nbformat.read(course / "semaine_1" / "01_test.ipynb", 4).cells[4].source
+    assert student.startswith('def f(a):\n    """Ajoute 1."""\n    # VOTRE CODE ICI\n    raise NotImplementedError()')
+
+
 @pytest.mark.parametrize("source", ["### BEGIN SOLUTION\nx", "x\n### END SOLUTION",
                                     "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
 def test_unbalanced_markers_are_refused(source):

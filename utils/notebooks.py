@@ -3,7 +3,9 @@
 Les notebooks de `semaine_N/solutions/` sont la source. Conventions (étiquettes de cellule) :
 
 - ``setup``    : cellule d'installation et d'imports ; son `pip install` pointe vers le dépôt configuré ;
-- ``exercise`` : cellule d'exercice ; la réponse est entre ``### BEGIN SOLUTION`` et ``### END SOLUTION`` ;
+- ``exercise`` : cellule d'exercice ; la réponse est entre ``### BEGIN SOLUTION`` et ``### END SOLUTION``.
+  Un exercice « écrire une fonction » garde sa ligne ``def`` et sa docstring HORS du bloc : seul le corps
+  est à écrire (la version étudiante garde la signature ; `check` refuse un bloc qui contient un ``def``) ;
 - ``check``    : cellule de vérification d'un exercice ; sa sortie est enregistrée dans la solution
   et comparée par nbval (``nbval-check-output``) ; dans la version étudiante elle doit lever une erreur ;
 - ``nbval-check-output`` seul : un résultat du déroulé principal (une AUC atteinte, un accord entre deux
@@ -35,6 +37,7 @@ _COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^/\s)]+/
 _GIT_URL = re.compile(r"git\+https://github\.com/[^/\s\"']+/[^\s\"'@]+?\.git")
 # Erreur attendue de chaque type de cellule dans la version étudiante (vérifiée par le conftest).
 STUDENT_EXPECTED_ERRORS = {"exercise": "NotImplementedError", "check": "ExerciseNotDone"}
+_DEF_LINE = re.compile(r"^\s*(async\s+)?def\s+\w+")
 
 
 # --------------------------------------------------------------------------- configuration
@@ -109,6 +112,24 @@ def replace_solutions(source: str, cell_type: str = "code") -> str:
     if inside:
         raise ValueError(f"'{BEGIN}' sans '{END}' : le bloc de solution n'est pas fermé.")
     return "\n".join(out)
+
+
+def definitions_in_solutions(source: str) -> list[str]:
+    """Lignes ``def`` écrites À L'INTÉRIEUR d'un bloc de solution (interdit : la signature reste visible).
+
+    Un exercice de fonction s'écrit ``def f(...):`` + docstring, puis le bloc de solution avec le corps
+    seul : la version étudiante garde ainsi la signature et la docstring, et il ne reste que le corps à écrire.
+    """
+    found, inside = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            inside = True
+        elif stripped.startswith(END):
+            inside = False
+        elif inside and _DEF_LINE.match(line):
+            found.append(stripped)
+    return found
 
 
 def _clear_outputs(cell) -> None:
@@ -312,6 +333,9 @@ def _anatomy_problems(nb, config: dict, relative_path: str) -> list[str]:
         cell_tags = tags(cell)
         if "exercise" in cell_tags and BEGIN not in cell.source:
             found.append(f"cellule {index} : exercice sans bloc '{BEGIN}'")
+        for definition in definitions_in_solutions(cell.source):
+            found.append(f"cellule {index} : ligne `{definition}` dans un bloc de solution ; la ligne `def` et "
+                         f"la docstring restent hors du bloc, seul le corps de la fonction est la réponse")
         if ("check" in cell_tags or "nbval-check-output" in cell_tags) and not cell.get("outputs"):
             found.append(f"cellule {index} : vérification sans sortie enregistrée (lancez `python -m utils.notebooks record`)")
     return found
