@@ -171,6 +171,52 @@ def test_plan_lists_actions():
     assert (plan["action PS3.15"] == "X (privé)").sum() > 100
 
 
+def test_double_actions_use_the_reading_that_keeps_every_file_conformant():
+    """PS3.15 : X/Z, X/D, X/Z/D, Z/D dépendent du type dans l'IOD ; le cours applique la dernière action."""
+    from utils.privacy.annex_e import BASIC_PROFILE_ACTIONS, conformant_action
+
+    assert {code: conformant_action(code) for code in ("X/Z", "X/D", "X/Z/D", "Z/D", "X/Z/U*")} == \
+        {"X/Z": "Z", "X/D": "D", "X/Z/D": "D", "Z/D": "D", "X/Z/U*": "U"}
+    assert [conformant_action(code) for code in ("X", "Z", "D", "U", None)] == ["X", "Z", "D", "U", None]
+    assert "C" not in set(BASIC_PROFILE_ACTIONS.values()), "le profil de base n'utilise pas l'action C"
+
+    ds = pydicom.examples.ct
+    ds.ReferencedStudySequence = pydicom.Sequence([pydicom.Dataset()])  # X/Z
+    ds.ReferencedStudySequence[0].ReferencedSOPInstanceUID = "1.2.3.4"
+    ds.ProtocolName = "PROTOCOLE DU DR DUPONT"  # X/D
+    code = pydicom.Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "HOP-42", "99LOCAL", "Hôpital Saint-Jean"
+    ds.InstitutionCodeSequence = pydicom.Sequence([code])  # X/Z/D sur une séquence
+    out = deidentify_dicom(ds, SECRET)
+    # X/Z/D et X/D -> D : attribut gardé, valeur factice non vide
+    assert out.InstitutionName == "ANONYME" and out.StationName == "ANONYME" and out.ProtocolName == "ANONYME"
+    assert out.PatientID.startswith("PAT-")  # Z/D -> D : le pseudonyme HMAC
+    assert "ReferencedStudySequence" in out and len(out.ReferencedStudySequence) == 0  # X/Z -> Z : vide
+    item = out.InstitutionCodeSequence[0]  # séquence D : items gardés, valeurs factices
+    assert len(out.InstitutionCodeSequence) == 1 and item.CodeValue == "ANONYME" and item.CodeMeaning == "ANONYME"
+    assert "OtherPatientIDsSequence" not in out  # X simple : supprimé
+    assert find_identifying_leaks(ds, out) == []
+    plan = deidentification_plan(ds).set_index("attribut")["traitement"]
+    assert plan["InstitutionName"] == "valeur factice" and plan["PatientID"] == "pseudonyme (HMAC)"
+    assert plan["ReferencedStudySequence"] == "vidé" and plan["InstitutionCodeSequence"] == "séquence factice"
+
+
+@pytest.mark.parametrize("name", INSTANCES)
+def test_no_attribute_with_a_double_action_is_removed(name):
+    """Avec la lecture conforme, un attribut à action double n'est jamais supprimé (un type 1 ou 2 resterait exigé)."""
+    from utils.privacy.annex_e import CONFORMANT_READING, action_for_tag
+
+    original = pydicom.examples.__getattr__(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = deidentify_dicom(original, SECRET)
+    doubles = [elem for elem in original if not elem.tag.is_private and action_for_tag(elem.tag) in CONFORMANT_READING]
+    for elem in doubles:
+        assert elem.tag in out, f"{name} : {elem.keyword} ({action_for_tag(elem.tag)}) a été supprimé"
+        if CONFORMANT_READING[action_for_tag(elem.tag)] == "D" and elem.VR not in ("SQ", "DA", "DT", "TM"):
+            assert str(out[elem.tag].value) != "", f"{name} : {elem.keyword} devait recevoir une valeur factice"
+
+
 def test_burned_in_annotation_warns():
     ds = pydicom.examples.mr
     ds.BurnedInAnnotation = "YES"

@@ -11,14 +11,28 @@ textes libres et les séquences courantes. Les mots-clés sont ceux du dictionna
 donne les étiquettes (`pydicom.datadict.tag_for_keyword`). Pour un usage réel, préférez un outil qui
 embarque le tableau complet (voir « Pour aller plus loin » du notebook semaine_2/01).
 
-Codes d'action de la norme :
+Codes d'action de la norme (PS3.15 2024b, E.1.1, liste des codes d'action du tableau E.1-1) :
 
 - ``X`` : supprimer l'attribut ;
-- ``Z`` : le remplacer par une valeur vide (ou factice) ;
-- ``D`` : le remplacer par une valeur factice non vide, conforme à la VR ;
-- ``U`` : remplacer l'UID par un autre UID, cohérent dans tout un ensemble d'instances ;
-- ``Z/D``, ``X/Z``, ``X/D``, ``X/Z/D`` : la première action, sauf si la conformité à l'IOD exige la suivante ;
-- ``X/Z/U*`` : supprimer, ou vider, ou garder la séquence en remplaçant les UID qu'elle contient.
+- ``Z`` : le remplacer par une valeur de longueur nulle, ou par une valeur factice conforme à la VR ;
+- ``D`` : le remplacer par une valeur non vide, éventuellement factice, conforme à la VR ;
+- ``K`` : le garder (inchangé ; une séquence gardée est nettoyée élément par élément) ;
+- ``C`` : le « nettoyer » : remplacer la valeur par une valeur de sens voisin dont on sait qu'elle n'identifie
+  personne. Le profil de base n'utilise pas ``C`` : ce code n'apparaît que dans les colonnes des options
+  (*Clean Descriptors*, *Clean Structured Content*, *Clean Graphics*...), que le cours n'applique pas ;
+  un attribut concerné reçoit l'action du profil de base (le plus souvent ``X``) ;
+- ``U`` : remplacer l'UID par un UID non vide, cohérent dans tout un ensemble d'instances ;
+- ``Z/D`` : Z, sauf si D est exigé pour que l'objet reste conforme à son IOD (type 2 ou type 1) ;
+- ``X/Z`` : X, sauf si Z est exigé (type 3 ou type 2) ;
+- ``X/D`` : X, sauf si D est exigé (type 3 ou type 1) ;
+- ``X/Z/D`` : X, sauf si Z ou D est exigé (type 3, 2 ou 1) ;
+- ``X/Z/U*`` : X, sauf si Z ou le remplacement des UID d'instance contenus (U) est exigé (séquences de type
+  3, 2 ou 1 qui contiennent des références par UID).
+
+Une action double ne laisse donc pas le choix : la bonne action dépend du **type** de l'attribut dans l'IOD
+du fichier (PS3.3). Le cours ne consulte pas les IOD ; il applique la lecture qui garde **tout** fichier
+conforme, quel que soit ce type : la dernière action du code (`conformant_action`). Simplification assumée :
+un attribut de type 3 (facultatif) que la norme permettrait de supprimer reçoit une valeur vide ou factice.
 """
 from __future__ import annotations
 
@@ -300,6 +314,15 @@ BASIC_PROFILE_ACTIONS: dict[str, str] = {
 
 # Groupes répétés (60xx : superpositions, 50xx : courbes) : la norme supprime leurs données.
 OVERLAY_DATA_ELEMENTS = {0x3000: "X", 0x4000: "X"}  # (60xx,3000) Overlay Data, (60xx,4000) Overlay Comments
+
+
+# Lecture conforme des actions doubles (voir la docstring du module) : la dernière action du code.
+CONFORMANT_READING: dict[str, str] = {"X/Z": "Z", "X/D": "D", "X/Z/D": "D", "Z/D": "D", "X/Z/U*": "U"}
+
+
+def conformant_action(action: str | None) -> str | None:
+    """Action simple appliquée par le cours pour un code du tableau E.1-1 (``X/Z`` -> ``Z``, ``X/Z/D`` -> ``D``...)."""
+    return CONFORMANT_READING.get(action, action)
 
 
 def _resolve(actions: dict[str, str]) -> dict[int, tuple[str, str]]:

@@ -5,10 +5,12 @@ Ce que fait `deidentify_dicom` (sur une *copie* du jeu de données ; les pixels 
 1. supprime tous les éléments privés (`Dataset.remove_private_tags` de pydicom) et les éléments
    inconnus du dictionnaire DICOM (on ne peut pas savoir ce qu'ils contiennent) ;
 2. applique l'action du tableau E.1-1 (module `annex_e`) à chaque attribut, y compris dans les séquences :
-   ``X`` supprimé, ``Z`` vidé, ``D`` valeur factice, ``U`` UID remplacé. Pour les actions doubles
-   (``X/Z``, ``X/D``, ``X/Z/D``) nous choisissons la suppression ; ``Z/D`` donne une valeur vide,
-   sauf l'identifiant patient qui reçoit un pseudonyme (HMAC avec la clé secrète) ; ``X/Z/U*`` garde la
-   séquence en remplaçant les UID qu'elle contient ;
+   ``X`` supprimé, ``Z`` vidé, ``D`` valeur factice, ``U`` UID remplacé. Une action double dépend du type
+   de l'attribut dans l'IOD ; sans consulter l'IOD, nous appliquons la lecture qui garde tout fichier
+   conforme (`annex_e.conformant_action`) : ``X/Z`` -> Z (vidé) ; ``X/D``, ``X/Z/D``, ``Z/D`` -> D (valeur
+   factice ; l'identifiant patient reçoit un pseudonyme HMAC avec la clé secrète) ; ``X/Z/U*`` -> U (la
+   séquence est gardée, les UID qu'elle contient remplacés). Une séquence ``D`` garde ses items, chaque
+   valeur remplacée par une valeur factice ;
 3. remplace les UID par ``2.25.<entier>``, l'entier étant tiré d'un HMAC-SHA-256 de l'UID d'origine avec
    la clé secrète : même clé, même correspondance (les liens étude/série/instance restent cohérents entre
    fichiers), et sans la clé on ne peut ni inverser ni recalculer la correspondance ;
@@ -35,7 +37,7 @@ from pydicom.datadict import dictionary_has_tag, repeater_has_tag
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
-from .annex_e import action_for_tag
+from .annex_e import action_for_tag, conformant_action
 from .tabular import _key_bytes, pseudonymize
 
 DUMMY_TEXT = "ANONYME"
@@ -162,17 +164,38 @@ def _clean(dataset: Dataset, ctx: _Context) -> None:
             elif vr == "UI" and elem.value and not _is_standard_uid(elem.value):
                 elem.value = ctx.uid(elem.value)
             continue
-        if action == "U":
-            elem.value = ctx.uid(elem.value)
-        elif action == "X/Z/U*":
-            for item in elem.value:
-                _clean(item, ctx)
-        elif action.startswith("X"):  # X, X/Z, X/D, X/Z/D : suppression
+        applied = conformant_action(action)
+        if applied == "X":
             del dataset[tag]
-        elif action == "Z" or (action == "Z/D" and not (keyword == "PatientID" and elem.value)):
+        elif applied == "Z":
             elem.value = Sequence([]) if vr == "SQ" else elem.empty_value
-        else:  # D, et Z/D pour l'identifiant patient
-            elem.value = Sequence([]) if vr == "SQ" else _dummy(elem, ctx)
+        elif applied == "D":
+            if vr == "SQ":
+                for item in elem.value:
+                    _dummy_item(item, ctx)
+            else:
+                elem.value = _dummy(elem, ctx)
+        elif applied == "U":
+            if vr == "SQ":  # X/Z/U* : la séquence reste, les UID d'instance qu'elle contient sont remplacés
+                for item in elem.value:
+                    _clean(item, ctx)
+            else:
+                elem.value = ctx.uid(elem.value)
+        else:  # code inconnu : on ne garde pas ce qu'on ne sait pas traiter
+            del dataset[tag]
+
+
+def _dummy_item(item: Dataset, ctx: _Context) -> None:
+    """Action D sur une séquence : mêmes items, chaque valeur remplacée par une valeur factice conforme à la VR."""
+    for elem in list(item):
+        if elem.VR == "SQ":
+            for inner in elem.value:
+                _dummy_item(inner, ctx)
+        elif elem.VR == "UI":
+            if elem.value and not _is_standard_uid(elem.value):
+                elem.value = ctx.uid(elem.value)
+        else:
+            elem.value = _dummy(elem, ctx)
 
 
 def _is_standard_uid(value) -> bool:
@@ -264,11 +287,15 @@ def deidentification_plan(ds: Dataset):
                              else "conservé")
                 action = "K"
             else:
-                treatment = {"U": "UID remplacé", "X/Z/U*": "conservé, UID remplacés", "Z": "vidé",
-                             "D": "valeur factice"}.get(action)
-                if treatment is None:
-                    treatment = ("supprimé" if action.startswith("X") else
-                                 "pseudonyme (HMAC)" if elem.keyword == "PatientID" else "vidé")
+                applied = conformant_action(action)
+                if applied == "D" and elem.keyword == "PatientID":
+                    treatment = "pseudonyme (HMAC)"
+                elif applied == "D" and vr == "SQ":
+                    treatment = "séquence factice"
+                elif applied == "U" and vr == "SQ":
+                    treatment = "conservé, UID remplacés"
+                else:
+                    treatment = {"X": "supprimé", "Z": "vidé", "D": "valeur factice", "U": "UID remplacé"}[applied]
             value = "<séquence>" if vr == "SQ" else ("<binaire>" if vr in ("OB", "OW", "OF", "OD", "OL", "UN")
                                                      else str(elem.value)[:40])
             rows.append({"attribut": prefix + (elem.keyword or elem.name), "étiquette": str(tag), "VR": vr,
