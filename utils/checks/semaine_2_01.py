@@ -5,7 +5,7 @@ import copy
 
 import numpy as np
 
-from . import call_answer, ensure_done, report
+from . import call_answer, report
 
 
 def reference_window(hu, center: float, width: float) -> np.ndarray:
@@ -19,7 +19,6 @@ def check_hounsfield(to_hounsfield, ds) -> bool:
     """Exercice 1 : valeurs brutes -> unités Hounsfield avec RescaleSlope et RescaleIntercept."""
     from pydicom.pixels import apply_modality_lut
 
-    ensure_done(to_hounsfield, "to_hounsfield")
     raw_before = ds.pixel_array.copy()
     got = np.asarray(call_answer(to_hounsfield, ds, name="to_hounsfield"))
     expected = apply_modality_lut(ds.pixel_array, ds)
@@ -45,7 +44,6 @@ def check_hounsfield(to_hounsfield, ds) -> bool:
 
 def check_window(apply_window, hu) -> bool:
     """Exercice 2 : fenêtrage (centre, largeur) vers une image 8 bits."""
-    ensure_done(apply_window, "apply_window")
     results = []
     for name, center, width in (("poumon", -600, 1500), ("médiastin", 40, 400), ("os", 400, 1800)):
         got = np.asarray(call_answer(apply_window, hu, center, width, name="apply_window"))
@@ -67,25 +65,37 @@ def check_window(apply_window, hu) -> bool:
 
 
 def check_minimal_deidentify(minimal_deidentify, ds, secret) -> bool:
-    """Exercice 3 : quelques actions de l'annexe E écrites à la main avec pydicom."""
-    from ..privacy import pseudonymize, remap_uid
+    """Exercice 3 : quelques actions de l'annexe E écrites à la main avec pydicom.
 
-    ensure_done(minimal_deidentify, "minimal_deidentify")
+    Lecture des actions doubles retenue par le cours (celle qui garde tout fichier conforme) : la dernière
+    action, donc `InstitutionName` (X/Z/D) reçoit une valeur factice et `PatientID` (Z/D) un pseudonyme.
+    """
+    from pydicom import Dataset
+
+    from ..privacy import pseudonymize, remap_uid
+    from ..privacy.dicom_deid import DUMMY_TEXT
+
     original = copy.deepcopy(ds)
     out = call_answer(minimal_deidentify, ds, secret, name="minimal_deidentify")
-    if out is None:
-        out = ds
+    title = "Exercice 3 — dé-identifier à la main"
+    if not isinstance(out, Dataset):
+        return report(title, [(False, "la fonction renvoie un jeu de données pydicom",
+                               f"terminez par `return out` (reçu : {type(out).__name__})")])
     has_private = any(elem.tag.is_private for elem in out.iterall())
-    return report("Exercice 3 — dé-identifier à la main", [
+    return report(title, [
         (out is not ds and ds == original, "l'original n'est pas modifié (on travaille sur une copie)",
-         "commencez par out = copy.deepcopy(ds), puis modifiez out"),
-        (str(out.get("PatientName", "")) == "" and "PatientName" in out, "nom du patient vidé (action Z)",
-         "out.PatientName = \"\""),
+         "commencez par out = copy.deepcopy(ds), puis modifiez out (jamais ds)"),
+        ("PatientName" in out and str(out.PatientName) == "", "nom du patient vidé (action Z)",
+         "out.PatientName = \"\" : l'attribut reste présent, avec une valeur vide"),
         (out.get("PatientID") == pseudonymize(original.PatientID, secret, prefix="PAT-", length=12),
-         "identifiant remplacé par le pseudonyme HMAC (action D)",
+         "identifiant remplacé par le pseudonyme HMAC (action Z/D, lue D)",
          "pseudonymize(ds.PatientID, secret, prefix=\"PAT-\", length=12)"),
-        ("InstitutionName" not in out and "InstitutionAddress" not in out,
-         "nom et adresse de l'établissement supprimés (action X)", "del out.InstitutionName ; del out.InstitutionAddress"),
+        (str(out.get("InstitutionName", "")) == DUMMY_TEXT,
+         f"nom de l'établissement remplacé par la valeur factice {DUMMY_TEXT!r} (action X/Z/D, lue D)",
+         f"out.InstitutionName = \"{DUMMY_TEXT}\" : le cours applique la dernière action d'un code double, "
+         "qui garde le fichier conforme (ne le supprimez pas)"),
+        ("InstitutionAddress" not in out, "adresse de l'établissement supprimée (action X)",
+         "del out.InstitutionAddress"),
         ("StudyInstanceUID" in out and out.StudyInstanceUID == remap_uid(original.StudyInstanceUID, secret),
          "UID de l'étude remplacé de façon cohérente (action U)", "remap_uid(ds.StudyInstanceUID, secret)"),
         (not has_private, "plus aucun élément privé", "out.remove_private_tags()"),
@@ -95,7 +105,6 @@ def check_minimal_deidentify(minimal_deidentify, ds, secret) -> bool:
 
 def check_mask(mask_region, image) -> bool:
     """Exercice 4 : masquer un rectangle de l'image (texte incrusté)."""
-    ensure_done(mask_region, "mask_region")
     results = []
     for label, array in (("image couleur", np.asarray(image)), ("image en niveaux de gris", np.asarray(image)[..., 0])):
         before = array.copy()
