@@ -11,7 +11,7 @@ textes libres et les séquences courantes. Les mots-clés sont ceux du dictionna
 donne les étiquettes (`pydicom.datadict.tag_for_keyword`). Pour un usage réel, préférez un outil qui
 embarque le tableau complet (voir « Pour aller plus loin » du notebook semaine_2/01).
 
-Codes d'action de la norme (PS3.15 2024b, E.1.1, liste des codes d'action du tableau E.1-1) :
+Codes d'action de la norme (PS3.15 2024b, tableau E.1-1a « De-identification Action Codes ») :
 
 - ``X`` : supprimer l'attribut ;
 - ``Z`` : le remplacer par une valeur de longueur nulle, ou par une valeur factice conforme à la VR ;
