@@ -250,3 +250,130 @@ def test_bad_inputs_get_french_messages(flower):
                               _tiny_clients(2), verbose=False)
     with pytest.raises(ValueError, match="client 1"):
         run_flower_simulation(_tiny_model, [_tiny_clients(1)[0], ("x",)], verbose=False)
+
+
+# --------------------------------------------------------------------------- crochets local_train et local_layers
+def _bn_model():
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization(momentum=0.5, name="bn"),
+                              keras.layers.Dense(6, activation="relu", name="dense_in"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _shifted_clients():
+    """Trois hôpitaux dont les mesures sont décalées (moyennes 0, 3, 6) : leurs statistiques de BatchNorm diffèrent."""
+    rng = np.random.default_rng(1)
+    clients = []
+    for shift in (0.0, 3.0, 6.0):
+        x = (rng.normal(size=(48, 4)) + shift).astype("float32")
+        clients.append((x, (x[:, 0] > shift).astype("float32")))
+    return clients
+
+
+def _spying_train(model, x, y, *, epochs, batch_size, config):
+    """Un entraînement local qui note ce qu'il reçoit (dans ses métriques, seul chemin de retour vers le serveur)."""
+    weights = {w.path.split("/")[-2] + "/" + w.path.split("/")[-1]: w.numpy() for w in model.weights}
+    seen = {"seen_round": config["server-round"], "seen_epochs": epochs, "seen_batch": batch_size,
+            "seen_extra": config["mon-reglage"], "bn_start": float(weights["bn/moving_mean"].sum()),
+            "dense_start": float(weights["dense_in/kernel"].sum())}
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    seen["bn_end"] = float(model.get_layer("bn").moving_mean.numpy().sum())
+    seen["dense_end"] = float(model.get_layer("dense_in").kernel.numpy().sum())
+    return seen
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_local_train_receives_the_server_config_and_its_metrics_come_back(flower, engine):
+    from utils.federated import run_flower_simulation
+
+    calls = []
+
+    def my_train(model, x, y, *, epochs, batch_size, config):  # comme une fonction écrite dans un notebook
+        calls.append(config)  # visible seulement avec engine="local" (même processus)
+        return _spying_train(model, x, y, epochs=epochs, batch_size=batch_size, config=config)
+
+    history, _ = run_flower_simulation(_bn_model, _shifted_clients(), num_rounds=2, local_epochs=2, batch_size=16,
+                                       train_config={"mon-reglage": 7}, engine=engine, verbose=False,
+                                       local_train=my_train)
+    clients = history[history["client"] != "global"]
+    assert clients["train_seen_round"].tolist() == [1, 1, 1, 2, 2, 2]
+    assert clients["train_seen_epochs"].eq(2).all() and clients["train_seen_batch"].eq(16).all()
+    assert clients["train_seen_extra"].eq(7).all()
+    if engine == "local":
+        assert len(calls) == 6 and calls[0]["local-epochs"] == 2 and calls[0]["shuffle"] is True
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_local_layers_keep_each_clients_batchnorm_while_the_rest_is_aggregated(flower, engine):
+    import keras
+
+    from utils.federated import run_flower_simulation
+
+    def is_batch_norm(layer):
+        return isinstance(layer, keras.layers.BatchNormalization)
+
+    clients = _shifted_clients()
+    runs = {}
+    for name, local_layers in (("fedavg", None), ("fedbn", is_batch_norm), ("fedbn-noms", ("bn",))):
+        history, _ = run_flower_simulation(_bn_model, clients, num_rounds=2, batch_size=16, engine=engine,
+                                           train_config={"mon-reglage": 0}, verbose=False,
+                                           local_train=_spying_train, local_layers=local_layers)
+        runs[name] = history[history["client"] != "global"].set_index(["round", "client_id"])
+    for name in ("fedbn", "fedbn-noms"):
+        fedbn = runs[name]
+        for client in range(3):  # au tour 2, chaque client repart de SES statistiques du tour 1
+            assert fedbn.loc[(2, client), "train_bn_start"] == pytest.approx(fedbn.loc[(1, client), "train_bn_end"],
+                                                                             rel=1e-5)
+        starts = fedbn.loc[2, "train_bn_start"].to_numpy()
+        assert np.ptp(starts) > 1.0  # décalages 0, 3, 6 : des moyennes bien différentes
+        dense = fedbn.loc[2, "train_dense_start"].to_numpy()  # les autres poids : ceux agrégés par FedAvg
+        assert np.ptp(dense) < 1e-5
+        assert dense[0] == pytest.approx(fedbn.loc[1, "train_dense_end"].mean(), rel=1e-4, abs=1e-5)
+    fedavg_starts = runs["fedavg"].loc[2, "train_bn_start"].to_numpy()  # témoin : sans couches locales, tous pareils
+    assert np.ptp(fedavg_starts) < 1e-5
+    assert fedavg_starts[0] == pytest.approx(runs["fedavg"].loc[1, "train_bn_end"].mean(), rel=1e-4, abs=1e-5)
+
+
+def test_local_weight_positions_follow_model_weights():
+    import keras
+
+    from utils.federated.apps import local_weight_positions
+
+    model = _bn_model()
+    paths = [w.path for w in model.weights]
+    positions = local_weight_positions(model, lambda layer: isinstance(layer, keras.layers.BatchNormalization))
+    assert [paths[i].split("/")[-1] for i in positions] == ["gamma", "beta", "moving_mean", "moving_variance"]
+    assert local_weight_positions(model, ("bn",)) == positions == local_weight_positions(model, "bn")
+    assert local_weight_positions(model, None) == []
+
+
+def test_the_simulation_runs_the_apps_of_the_apps_module(flower, monkeypatch):
+    """Ce que semaine_1/02 montre (le source de `apps.py`) est bien le code exécuté par `run_flower_simulation`."""
+    from utils.federated import apps, run_flower_simulation
+
+    built = {}
+    original_client, original_server = apps.make_client_app, apps.make_server_app
+
+    def client_spy(*args, **kwargs):
+        built["client"] = original_client(*args, **kwargs)
+        return built["client"]
+
+    def server_spy(*args, **kwargs):
+        built["server"] = original_server(*args, **kwargs)
+        return built["server"]
+
+    monkeypatch.setattr(apps, "make_client_app", client_spy)
+    monkeypatch.setattr(apps, "make_server_app", server_spy)
+    calls, original_fit = [], apps.fit_locally
+
+    def counting_fit(model, x, y, **kwargs):
+        calls.append(len(x))
+        return original_fit(model, x, y, **kwargs)
+
+    monkeypatch.setattr(apps, "fit_locally", counting_fit)
+    run_flower_simulation(_tiny_model, _tiny_clients(2), num_rounds=1, engine="local", verbose=False)
+    assert type(built["client"]).__name__ == "ClientApp" and type(built["server"]).__name__ == "ServerApp"
+    assert calls == [40, 40]  # l'entraînement local par défaut est `apps.fit_locally`

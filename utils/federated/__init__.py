@@ -3,8 +3,12 @@
 - découpages (une liste d'indices par client) : `partition_iid`, `partition_dirichlet`,
   `partition_by_site`, `partition_quantity_skew`, et `label_distribution` pour les décrire ;
 - agrégation : `fedavg`, la moyenne pondérée écrite simplement ;
-- simulation : `run_flower_simulation` (un modèle Keras, des clients, une stratégie de Flower),
+- simulation : `run_flower_simulation` (un modèle Keras, des clients, une stratégie de Flower ;
+  crochets `local_train` pour l'entraînement local et `local_layers` pour FedBN),
   `start_simulation_engine` (démarrer Flower/Ray en arrière-plan), `shutdown_simulation_engine` ;
+- le code Flower à lire : `utils/federated/apps.py` (le `ClientApp` et le `ServerApp` que la simulation
+  exécute, `fit_locally` et le pas de FedProx) ; l'intendance est ailleurs (`monitor.py` : progression
+  et erreurs ; `_engine.py` : processus Ray) ;
 - figures : `plot_label_distribution`, `plot_round_curves`.
 
 L'import est léger : Flower, Ray et TensorFlow ne sont chargés qu'au lancement d'une simulation.

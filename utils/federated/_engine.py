@@ -21,6 +21,10 @@ import os
 import sys
 import threading
 import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
 
 # Lus par Ray, TensorFlow et Flower à leur import : on les fixe avant.
 for _key, _value in {
@@ -301,3 +305,78 @@ def simulation_backend(engine: str):
             module.RayBackend = original
     finally:
         _STATE["in_use"] = False
+
+
+# ============================================================================ côté client : modèle gardé par processus
+@dataclass(frozen=True)
+class ClientSpec:
+    """Ce que chaque client reçoit avec chaque message : petit (les données restent dans Ray)."""
+
+    token: str
+    model_fn: Callable
+    data: Any
+    seed: int
+    threads: int
+    in_process: bool = False
+
+
+_ACTOR: dict = {}
+
+
+class ClientLoader:
+    """Le `load_client(partition_id, server_round)` du `ClientApp` (voir `apps.make_client_app`).
+
+    Dans un processus (acteur Ray, ou le noyau avec `engine="local"`), le modèle Keras n'est construit
+    qu'une fois par simulation ; à chaque message, on remet son optimiseur à neuf (comme un client qui
+    vient de recevoir le modèle) et on fixe la graine `seed + 1000 * tour + client`.
+    """
+
+    def __init__(self, spec: ClientSpec):
+        self.spec = spec
+
+    def __call__(self, partition_id: int, server_round: int):
+        import keras
+
+        state = _client_state(self.spec)
+        model = state["model"]
+        for variable, start in zip(model.optimizer.variables, state["optimizer_start"]):
+            variable.assign(start)
+        keras.utils.set_random_seed(self.spec.seed + 1000 * int(server_round) + int(partition_id))
+        return model, state["data"][int(partition_id)]
+
+
+def _client_state(spec: ClientSpec) -> dict:
+    """Le modèle et les données de la simulation en cours, gardés par le processus entre deux messages."""
+    global _ACTOR
+    if _ACTOR.get("token") == spec.token:
+        return _ACTOR
+    import keras
+    import tensorflow as tf
+
+    from .simulation import check_compiled
+
+    if spec.in_process:  # dans le noyau : on ne touche ni aux réglages de TensorFlow ni à la session Keras
+        _ACTOR = {"configured": _ACTOR.get("configured", False)}
+        data = spec.data
+    else:
+        if not _ACTOR.get("configured"):
+            try:  # un acteur = `threads` cœurs ; à faire avant la première opération TensorFlow
+                tf.config.threading.set_intra_op_parallelism_threads(spec.threads)
+                tf.config.threading.set_inter_op_parallelism_threads(spec.threads)
+            except RuntimeError:
+                pass
+            with contextlib.suppress(Exception):
+                tf.config.experimental.enable_op_determinism()
+        _ACTOR = {"configured": True}
+        keras.backend.clear_session()
+        data = spec.data
+        if not isinstance(data, list):
+            import ray
+
+            data = ray.get(data)
+    model = spec.model_fn()
+    check_compiled(model)
+    model.optimizer.build(model.trainable_variables)
+    _ACTOR.update(token=spec.token, data=data, model=model,
+                  optimizer_start=[np.array(v.numpy()) for v in model.optimizer.variables])
+    return _ACTOR

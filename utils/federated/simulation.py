@@ -1,36 +1,25 @@
 """Une simulation Flower d'un modèle Keras sur des clients simulés, en un appel.
 
-`run_flower_simulation` construit le `ServerApp` et le `ClientApp` de Flower (API « Message »),
-lance le moteur de simulation de Flower (Ray) et renvoie les métriques de chaque tour et de
-chaque client dans un DataFrame, avec les poids finaux du modèle global. La stratégie est
-toujours celle de Flower (`flwr.serverapp.strategy` : FedAvg, FedProx, FedAdam, Krum, FedMedian,
-FedTrimmedAvg, Bulyan, les enveloppes de confidentialité différentielle...).
+`run_flower_simulation` vérifie ses entrées, construit le `ClientApp` et le `ServerApp` de Flower
+écrits dans `apps.py` (le code à lire), lance le moteur de simulation de Flower (Ray, ou les clients
+l'un après l'autre dans ce processus) et renvoie les métriques de chaque tour et de chaque client
+dans un DataFrame, avec les poids finaux du modèle global. La stratégie est toujours celle de Flower
+(`flwr.serverapp.strategy` : FedAvg, FedProx, FedAdam, Krum, FedMedian, FedTrimmedAvg, Bulyan, les
+enveloppes de confidentialité différentielle...).
 """
 from __future__ import annotations
 
-import re
-import threading
 import time
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
-import pandas as pd
 
 from . import _engine
+from .monitor import GLOBAL, FederatedClientError, Monitor, label_client_errors
 
-GLOBAL = "global"
-_STOP_GRACE_S = 10.0  # après l'erreur d'un client, délai laissé aux autres clients pour finir leur calcul
-_ERROR_PATTERN = re.compile(r"«client (\d+)»(.*?)«fin»", re.S)
-
-
-class FederatedClientError(RuntimeError):
-    """Un client a échoué (ou n'a pas répondu) pendant une simulation fédérée."""
-
-    def __init__(self, message: str, client: str | None = None):
-        super().__init__(message)
-        self.client = client
+__all__ = ["GLOBAL", "FederatedClientError", "run_flower_simulation", "shutdown_simulation_engine",
+           "start_simulation_engine", "build_apps"]
 
 
 # ============================================================================ API publique
@@ -54,6 +43,8 @@ def run_flower_simulation(
     timeout_s: float = 600,
     engine: str = "ray",
     verbose: bool = True,
+    local_train: Callable | None = None,
+    local_layers=None,
 ):
     """Simule un apprentissage fédéré avec Flower : un modèle Keras, des clients, une stratégie Flower.
 
@@ -70,7 +61,8 @@ def run_flower_simulation(
         tous les clients à chaque tour.
     num_rounds : nombre de tours fédérés.
     local_epochs, batch_size : entraînement local de chaque client à chaque tour (`model.fit`).
-        Ils voyagent dans la configuration envoyée par le serveur (clés `local-epochs`, `batch-size`).
+        Ils voyagent dans la configuration envoyée par le serveur (clés `local-epochs`, `batch-size`,
+        et `shuffle`).
     client_names : noms des clients (par défaut « client 0 », « client 1 »...).
     test_data : `(x_test, y_test)` facultatif : le serveur évalue le modèle global dessus avant le
         premier tour et après chaque tour (évaluation centralisée).
@@ -93,6 +85,18 @@ def run_flower_simulation(
         clients tournent l'un après l'autre dans ce processus (même ServerApp, même ClientApp,
         même stratégie), sans rien à démarrer. Si Ray ne démarre pas, on passe en `"local"` en le disant.
     verbose : affiche une ligne par tour.
+    local_train : l'entraînement local d'un client, `local_train(model, x, y, *, epochs, batch_size,
+        config) -> dict` de métriques, appelé dans le `train` du ClientApp une fois les poids globaux
+        chargés dans `model` (optimiseur remis à neuf). `config` est le `ConfigRecord` du serveur en
+        dictionnaire (`server-round`, `local-epochs`, `batch-size`, `shuffle`, `proximal-mu` avec FedProx,
+        et les clés de `train_config`). Par défaut : `apps.fit_locally` (`model.fit`, ou le pas de FedProx
+        quand `proximal-mu` > 0). Une fonction définie dans le notebook convient (Ray la transporte).
+    local_layers : FedBN, personnalisation. Les couches dont les poids restent au client : une fonction
+        `couche -> bool` (par exemple `lambda layer: isinstance(layer, keras.layers.BatchNormalization)`)
+        ou un tuple de morceaux de noms de couches. Après avoir chargé les poids globaux, chaque client
+        remet ses propres valeurs pour ces couches (gardées d'un tour à l'autre dans `context.state`) ;
+        le serveur agrège quand même tous les poids (le modèle global, évalué sur `test_data`, porte la
+        moyenne des couches locales).
 
     Renvoie
     -------
@@ -153,13 +157,14 @@ def run_flower_simulation(
         except RuntimeError as error:
             print(f"{error}\nOn continue sans Ray : les clients tourneront dans ce processus (engine=\"local\").")
             engine = "local"
-    spec = _ClientSpec(token=uuid.uuid4().hex, model_fn=model_fn, data=data_ref, names=tuple(names),
-                       seed=int(seed), shuffle=bool(shuffle), local_epochs=local_epochs,
-                       batch_size=batch_size, threads=cpus_per_client, in_process=engine == "local")
-    monitor = _Monitor(names, num_rounds, timeout_s, verbose, started)
-    config = {"local-epochs": local_epochs, "batch-size": batch_size, **(train_config or {})}
-    server_app = _make_server_app(strategy, initial, num_rounds, config, server_model, test, monitor)
-    client_app = _make_client_app(spec, client_mods)
+    spec = _engine.ClientSpec(token=uuid.uuid4().hex, model_fn=model_fn, data=data_ref, seed=int(seed),
+                              threads=cpus_per_client, in_process=engine == "local")
+    monitor = Monitor(names, num_rounds, timeout_s, verbose, started)
+    config = {"local-epochs": local_epochs, "batch-size": batch_size, "shuffle": bool(shuffle), **(train_config or {})}
+    client_app, server_app = build_apps(
+        spec, strategy, initial, num_rounds=num_rounds, train_config=config,
+        evaluate_config={"batch-size": max(batch_size, 256)}, server_model=server_model, test_data=test,
+        monitor=monitor, local_train=local_train, local_layers=local_layers, client_mods=client_mods)
     backend_config = {"client_resources": {"num_cpus": cpus_per_client, "num_gpus": 0.0},
                       "init_args": {"num_cpus": num_cpus}}
     try:
@@ -188,6 +193,30 @@ def run_flower_simulation(
     if verbose:
         print(f"Simulation terminée en {time.perf_counter() - started:.1f} s.", flush=True)
     return history, final_weights
+
+
+def build_apps(spec, strategy, initial_weights, *, num_rounds, train_config, evaluate_config, server_model,
+               test_data, monitor, local_train=None, local_layers=None, client_mods=None):
+    """Le `ClientApp` et le `ServerApp` que la simulation exécute : ceux de `apps.py`, branchés sur le suivi."""
+    with _engine.quiet():
+        from . import apps
+
+    _check_local_train(local_train)
+    client_app = apps.make_client_app(_engine.ClientLoader(spec), local_train=local_train or apps.fit_locally,
+                                      local_layers=local_layers, mods=[label_client_errors, *(client_mods or [])])
+    server_app = apps.make_server_app(
+        strategy, initial_weights, num_rounds=num_rounds, train_config=train_config,
+        evaluate_config=evaluate_config, evaluate_fn=monitor.evaluate_fn(apps.make_evaluate_fn(server_model, test_data)),
+        timeout=monitor.timeout_s, monitor=monitor)
+    return client_app, server_app
+
+
+def _check_local_train(local_train) -> None:
+    if local_train is None:
+        return
+    if not callable(local_train):
+        raise TypeError("local_train doit être une fonction local_train(model, x, y, *, epochs, batch_size, config) "
+                        f"qui renvoie un dictionnaire de métriques (reçu {type(local_train).__name__}).")
 
 
 def start_simulation_engine(num_cpus: int | None = None, cpus_per_client: int | None = None,
@@ -297,7 +326,7 @@ def _initial_model(model_fn, initial_weights, seed: int):
     if initial_weights is None:
         keras.utils.set_random_seed(int(seed))
     model = model_fn()
-    _check_compiled(model)
+    check_compiled(model)
     if initial_weights is None:
         initial_weights = model.get_weights()
     initial_weights = [np.asarray(w) for w in initial_weights]
@@ -308,439 +337,9 @@ def _initial_model(model_fn, initial_weights, seed: int):
     return model, initial_weights
 
 
-def _check_compiled(model) -> None:
+def check_compiled(model) -> None:
     if not hasattr(model, "get_weights") or not hasattr(model, "fit"):
         raise TypeError(f"model_fn doit renvoyer un modèle Keras, pas {type(model).__name__}.")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise ValueError("model_fn doit renvoyer un modèle **compilé** : appelez model.compile(optimizer=..., "
                          "loss=..., metrics=[...]) avant de le renvoyer.")
-
-
-# ============================================================================ côté serveur
-def _make_server_app(strategy, initial, num_rounds, config, server_model, test, monitor):
-    from flwr.app import ArrayRecord, ConfigRecord, MetricRecord
-    from flwr.serverapp import ServerApp
-
-    server_app = ServerApp()
-
-    def evaluate_on_server(server_round: int, arrays):
-        metrics = None
-        if test is not None:
-            server_model.set_weights(arrays.to_numpy_ndarrays())
-            values = server_model.evaluate(test[0], test[1], verbose=0, return_dict=True)
-            metrics = MetricRecord({k: float(v) for k, v in values.items()})
-        monitor.end_of_round(server_round, metrics)
-        return metrics
-
-    @server_app.main()
-    def main(grid, context) -> None:
-        observed = _ObservedGrid(grid, monitor)
-        monitor.result = strategy.start(
-            grid=observed, initial_arrays=ArrayRecord([np.asarray(w) for w in initial]), num_rounds=num_rounds,
-            timeout=monitor.timeout_s, train_config=ConfigRecord(dict(config)), evaluate_fn=evaluate_on_server)
-
-    return server_app
-
-
-class _Monitor:
-    """Suit la simulation côté serveur : réponses des clients, ligne de progression, tableau final."""
-
-    def __init__(self, names, num_rounds, timeout_s, verbose, started):
-        self.names, self.num_rounds, self.timeout_s = list(names), num_rounds, float(timeout_s)
-        self.verbose, self.started = verbose, started
-        self.rows: dict[tuple[int, int], dict] = {}
-        self.test: dict[int, dict] = {}
-        self.result = None
-        self.cancel = threading.Event()
-        self.done = threading.Event()
-        self.round_started = started
-        self.node_to_client: dict[int, int] = {}
-
-    def record(self, kind: str, server_round: int, client: int, metrics: dict) -> None:
-        row = self.rows.setdefault((server_round, client), {})
-        values = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float, np.floating, np.integer))}
-        size = values.pop("num-examples", None)
-        if kind == "train":
-            row["num_examples"] = size
-            row.update({f"train_{k}": v for k, v in values.items()})
-        else:
-            row["num_eval_examples"] = size
-            row.update({f"eval_{k}": v for k, v in values.items()})
-
-    def end_of_round(self, server_round: int, test_metrics) -> None:
-        if test_metrics is not None:
-            self.test[server_round] = {f"test_{k}": float(v) for k, v in test_metrics.items()}
-        if server_round == 0 or not self.verbose:
-            self.round_started = time.perf_counter()
-            return
-        rows = [row for (r, _), row in self.rows.items() if r == server_round]
-        parts = []
-        for prefix, label in (("eval", "éval. clients"), ("train", "entraînement")):
-            if any(f"{prefix}_loss" in row for row in rows):
-                size_key = "num_eval_examples" if prefix == "eval" else "num_examples"
-                summary = [f"perte {_weighted(rows, f'{prefix}_loss', size_key):.3f}"]
-                if any(f"{prefix}_accuracy" in row for row in rows):
-                    summary.append(f"exactitude {_weighted(rows, f'{prefix}_accuracy', size_key):.3f}")
-                parts.append(f"{label} : " + ", ".join(summary))
-                break
-        if "test_accuracy" in self.test.get(server_round, {}):
-            parts.append(f"test : exactitude {self.test[server_round]['test_accuracy']:.3f}")
-        elif "test_loss" in self.test.get(server_round, {}):
-            parts.append(f"test : perte {self.test[server_round]['test_loss']:.3f}")
-        now = time.perf_counter()
-        print(f"  tour {server_round}/{self.num_rounds} · " + " · ".join(parts) + f" · {now - self.round_started:.1f} s",
-              flush=True)
-        self.round_started = now
-
-    def dataframe(self) -> pd.DataFrame:
-        records = []
-        for (server_round, client), row in sorted(self.rows.items()):
-            records.append({"round": server_round, "client": self.names[client], "client_id": client, **row})
-        result = self.result
-        rounds = sorted({r for r, _ in self.rows} | set(self.test))
-        for server_round in rounds:
-            row = {"round": server_round, "client": GLOBAL, "client_id": -1}
-            sizes = [r.get("num_examples") for (rr, _), r in self.rows.items() if rr == server_round]
-            sizes = [s for s in sizes if s is not None]
-            if sizes:
-                row["num_examples"] = float(sum(sizes))
-            for prefix, source in (("train", result.train_metrics_clientapp), ("eval", result.evaluate_metrics_clientapp)):
-                if server_round in source:
-                    row.update({f"{prefix}_{k}": float(v) for k, v in source[server_round].items()
-                                if k != "num-examples" and isinstance(v, (int, float))})
-            eval_sizes = [r.get("num_eval_examples") for (rr, _), r in self.rows.items() if rr == server_round]
-            eval_sizes = [s for s in eval_sizes if s is not None]
-            if eval_sizes:
-                row["num_eval_examples"] = float(sum(eval_sizes))
-            row.update(self.test.get(server_round, {}))
-            records.append(row)
-        frame = pd.DataFrame.from_records(records)
-        first = ["round", "client", "client_id", "num_examples"]
-        ordered = [c for c in first if c in frame] + sorted(c for c in frame if c.startswith("train_")) \
-            + [c for c in ["num_eval_examples"] if c in frame] + sorted(c for c in frame if c.startswith("eval_")) \
-            + sorted(c for c in frame if c.startswith("test_"))
-        frame = frame[ordered + [c for c in frame if c not in ordered]]
-        for column in ("num_examples", "num_eval_examples"):
-            if column in frame:
-                frame[column] = frame[column].astype("Int64")
-        return frame.sort_values(["round", "client_id"], key=lambda s: s.replace(-1, 10**9) if s.name == "client_id" else s,
-                                 ignore_index=True)
-
-
-def _weighted(rows, key, size_key) -> float:
-    pairs = [(row[key], row.get(size_key) or 1.0) for row in rows if key in row]
-    total = sum(size for _, size in pairs)
-    return sum(value * size for value, size in pairs) / total if total else float("nan")
-
-
-def _make_observed_grid_class():
-    from flwr.serverapp import Grid
-
-    class ObservedGrid(Grid):
-        """Le `Grid` de Flower, observé : enregistre les réponses et s'arrête net à la première erreur d'un client."""
-
-        def __init__(self, grid, monitor):
-            self._grid, self._monitor, self._round = grid, monitor, 0
-
-        # Délégation simple au Grid de Flower.
-        def set_run(self, run):
-            self._grid.set_run(run)
-
-        @property
-        def run(self):
-            return self._grid.run
-
-        def create_message(self, *args, **kwargs):
-            return self._grid.create_message(*args, **kwargs)
-
-        def get_node_ids(self):
-            return self._grid.get_node_ids()
-
-        def push_messages(self, messages):
-            return self._grid.push_messages(messages)
-
-        def pull_messages(self, message_ids):
-            return self._grid.pull_messages(message_ids)
-
-        def __getattr__(self, name):
-            return getattr(self._grid, name)
-
-        def send_and_receive(self, messages, *, timeout=None):
-            messages = list(messages)
-            if not messages:
-                return []
-            kind = messages[0].metadata.message_type.split(".")[0]
-            server_round = _server_round(messages[0])
-            if server_round is None:
-                server_round = self._round + (1 if kind == "train" else 0)
-            self._round = server_round
-            destinations = {}
-            for message in messages:
-                destinations[message.metadata.dst_node_id] = message
-            pending = set(self._grid.push_messages(messages))
-            waiting_for = {m.metadata.message_id: m.metadata.dst_node_id for m in messages}
-            limit = self._monitor.timeout_s if timeout is None else min(float(timeout), self._monitor.timeout_s)
-            deadline = time.monotonic() + limit
-            replies = []
-            while pending:
-                for reply in self._grid.pull_messages(pending):
-                    pending.discard(reply.metadata.reply_to_message_id)
-                    if reply.has_error():
-                        raise self._stop_after_failure(reply, waiting_for)
-                    client = _client_index(reply)
-                    if client is not None:
-                        self._monitor.node_to_client[reply.metadata.src_node_id] = client
-                        metrics = next(iter(reply.content.metric_records.values()), {})
-                        self._monitor.record(kind, server_round, client, dict(metrics))
-                    replies.append(reply)
-                if not pending:
-                    break
-                if self._monitor.cancel.is_set():
-                    raise FederatedClientError("Simulation interrompue.")
-                if time.monotonic() > deadline:
-                    _engine.kill_pool()
-                    silent = [self._describe_node(waiting_for.get(mid)) for mid in pending]
-                    raise FederatedClientError(
-                        f"Délai dépassé ({limit:.0f} s) au tour {server_round} ({'entraînement' if kind == 'train' else 'évaluation'}) : "
-                        f"pas de réponse de {', '.join(sorted(silent))}. Un client est bloqué ou trop lent ; "
-                        "augmentez `timeout_s` si l'entraînement local est vraiment long.")
-                time.sleep(0.02)
-            # Ordre fixe (par numéro de client) : l'agrégation donne le même résultat à chaque exécution.
-            return sorted(replies, key=lambda r: (_client_index(r) is None, _client_index(r) or 0))
-
-        def _stop_after_failure(self, reply, waiting_for):
-            """Erreur d'un client : on arrête le serveur tout de suite ; les autres clients finissent leur
-            calcul en cours (les acteurs restent prêts pour la simulation suivante), sauf s'ils traînent
-            plus de `_STOP_GRACE_S` secondes : alors on les tue."""
-            error = _client_failure(reply, self._monitor, waiting_for)
-            if _actor_died(reply.error.reason or ""):
-                _engine.kill_pool()
-            else:
-                monitor = self._monitor
-                timer = threading.Timer(_STOP_GRACE_S, lambda: None if monitor.done.is_set() else _engine.kill_pool())
-                timer.daemon = True
-                timer.start()
-            return error
-
-        def _describe_node(self, node_id):
-            client = self._monitor.node_to_client.get(node_id)
-            return f"« {self._monitor.names[client]} »" if client is not None else f"nœud {node_id}"
-
-    return ObservedGrid
-
-
-_OBSERVED_GRID = None
-
-
-def _ObservedGrid(grid, monitor):  # noqa: N802  (fabrique paresseuse : importer Flower seulement à l'usage)
-    global _OBSERVED_GRID
-    if _OBSERVED_GRID is None:
-        _OBSERVED_GRID = _make_observed_grid_class()
-    return _OBSERVED_GRID(grid, monitor)
-
-
-def _server_round(message):
-    for record in message.content.config_records.values():
-        if "server-round" in record:
-            return int(record["server-round"])
-    return None
-
-
-def _client_index(reply):
-    record = reply.content.config_records.get("client") if reply.content is not None else None
-    if record is None or "partition-id" not in record:
-        return None
-    return int(record["partition-id"])
-
-
-def _actor_died(reason: str) -> bool:
-    """Vrai si l'erreur vient de la mort du processus Ray du client (et non d'une exception dans son code)."""
-    return "RayActorError" in reason or "ActorDiedError" in reason
-
-
-def _client_failure(reply, monitor, waiting_for) -> FederatedClientError:
-    reason = reply.error.reason or ""
-    match = _ERROR_PATTERN.search(reason)
-    if match:
-        client = int(match.group(1))
-        name = monitor.names[client]
-        detail = match.group(2).strip()
-    else:
-        client = monitor.node_to_client.get(reply.metadata.src_node_id)
-        name = monitor.names[client] if client is not None else f"nœud {reply.metadata.src_node_id}"
-        detail = re.sub(r"^.*?Message: ", "", reason.replace("\n", " ")).strip(" '>") or reason
-        if _actor_died(reason):
-            detail = f"le processus du client s'est arrêté brutalement (mémoire ? plantage ?) [{detail[:300]}]"
-    return FederatedClientError(f"Le client « {name} » a échoué ; la simulation est arrêtée.\n"
-                                f"Erreur du client : {detail}", client=name)
-
-
-# ============================================================================ côté client (acteurs Ray)
-@dataclass(frozen=True)
-class _ClientSpec:
-    """Ce que chaque client reçoit avec chaque message : petit (les données restent dans Ray)."""
-
-    token: str
-    model_fn: Callable
-    data: Any
-    names: tuple
-    seed: int
-    shuffle: bool
-    local_epochs: int
-    batch_size: int
-    threads: int
-    in_process: bool = False
-
-
-_ACTOR: dict = {}
-
-
-def _make_client_app(spec: _ClientSpec, client_mods):
-    from flwr.clientapp import ClientApp
-
-    client_app = ClientApp(mods=list(client_mods or []))
-
-    @client_app.train()
-    def train(message, context):
-        return _run_client(spec, "train", message, context)
-
-    @client_app.evaluate()
-    def evaluate(message, context):
-        return _run_client(spec, "evaluate", message, context)
-
-    return client_app
-
-
-def _run_client(spec: _ClientSpec, kind: str, message, context):
-    client = int(context.node_config["partition-id"])
-    try:
-        state = _client_state(spec)
-        data = state["data"][client]
-        return (_client_train if kind == "train" else _client_evaluate)(spec, state, data, client, message)
-    except Exception as error:
-        detail = f"{type(error).__name__}: {error}"
-        raise RuntimeError(f"«client {client}»{detail}«fin»") from error
-
-
-def _client_state(spec: _ClientSpec) -> dict:
-    """Le modèle et les données de la simulation en cours, gardés par l'acteur entre deux messages."""
-    global _ACTOR
-    if _ACTOR.get("token") == spec.token:
-        return _ACTOR
-    import keras
-    import tensorflow as tf
-
-    if spec.in_process:  # dans le noyau : on ne touche ni aux réglages de TensorFlow ni à la session Keras
-        model = spec.model_fn()
-        _check_compiled(model)
-        model.optimizer.build(model.trainable_variables)
-        _ACTOR = {"configured": _ACTOR.get("configured", False), "token": spec.token, "data": spec.data,
-                  "model": model, "optimizer_start": [np.array(v.numpy()) for v in model.optimizer.variables]}
-        return _ACTOR
-    if not _ACTOR.get("configured"):
-        try:  # un acteur = `threads` cœurs ; à faire avant la première opération TensorFlow
-            tf.config.threading.set_intra_op_parallelism_threads(spec.threads)
-            tf.config.threading.set_inter_op_parallelism_threads(spec.threads)
-        except RuntimeError:
-            pass
-        try:
-            tf.config.experimental.enable_op_determinism()
-        except Exception:
-            pass
-    _ACTOR = {"configured": True}
-    keras.backend.clear_session()
-    data = spec.data
-    if not isinstance(data, list):
-        import ray
-
-        data = ray.get(data)
-    model = spec.model_fn()
-    _check_compiled(model)
-    model.optimizer.build(model.trainable_variables)
-    _ACTOR.update(token=spec.token, data=data, model=model,
-                  optimizer_start=[np.array(v.numpy()) for v in model.optimizer.variables])
-    return _ACTOR
-
-
-def _first(records, what: str):
-    for value in records.values():
-        return value
-    raise ValueError(f"message du serveur sans {what}")
-
-
-def _client_train(spec, state, data, client, message):
-    import keras
-    from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord, RecordDict
-
-    model = state["model"]
-    weights = _first(message.content.array_records, "poids (ArrayRecord)").to_numpy_ndarrays()
-    config = dict(next(iter(message.content.config_records.values()), {}))
-    epochs = int(config.get("local-epochs", spec.local_epochs))
-    batch_size = int(config.get("batch-size", spec.batch_size))
-    server_round = int(config.get("server-round", 0))
-    mu = float(config.get("proximal-mu", 0.0))
-
-    model.set_weights(weights)
-    for variable, start in zip(model.optimizer.variables, state["optimizer_start"]):
-        variable.assign(start)  # optimiseur neuf à chaque tour, comme un client qui vient de recevoir le modèle
-    keras.utils.set_random_seed(spec.seed + 1000 * server_round + client)
-    x, y = data["x"], data["y"]
-    if mu > 0:
-        metrics = _fit_proximal(state, model, x, y, epochs, batch_size, mu, spec.shuffle)
-    else:
-        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=spec.shuffle, verbose=0)
-        metrics = {k: float(v[-1]) for k, v in history.history.items()}
-    metrics["num-examples"] = int(len(x))
-    content = RecordDict({"arrays": ArrayRecord([np.asarray(w) for w in model.get_weights()]),
-                          "metrics": MetricRecord(metrics),
-                          "client": ConfigRecord({"partition-id": client})})
-    return Message(content=content, reply_to=message)
-
-
-def _client_evaluate(spec, state, data, client, message):
-    from flwr.app import ConfigRecord, Message, MetricRecord, RecordDict
-
-    model = state["model"]
-    model.set_weights(_first(message.content.array_records, "poids (ArrayRecord)").to_numpy_ndarrays())
-    config = dict(next(iter(message.content.config_records.values()), {}))
-    x, y = (data["x_val"], data["y_val"]) if "x_val" in data else (data["x"], data["y"])
-    values = model.evaluate(x, y, batch_size=int(config.get("batch-size", max(spec.batch_size, 256))),
-                            verbose=0, return_dict=True)
-    metrics = {k: float(v) for k, v in values.items()}
-    metrics["num-examples"] = int(len(x))
-    content = RecordDict({"metrics": MetricRecord(metrics), "client": ConfigRecord({"partition-id": client})})
-    return Message(content=content, reply_to=message)
-
-
-def _fit_proximal(state, model, x, y, epochs, batch_size, mu, shuffle) -> dict:
-    """Entraînement local de FedProx : la perte reçoit + mu/2 · ||w - w_global||² (Li et al., 2020)."""
-    import tensorflow as tf
-
-    variables = model.trainable_variables
-    anchors = [tf.constant(v.numpy()) for v in variables]
-    step = state.get("proximal_step")
-    if step is None:
-        @tf.function
-        def step(xb, yb, mu_value, anchor_values):
-            with tf.GradientTape() as tape:
-                prediction = model(xb, training=True)
-                loss = model.compute_loss(x=xb, y=yb, y_pred=prediction, training=True)
-                proximal = tf.add_n([tf.reduce_sum(tf.square(v - a)) for v, a in zip(variables, anchor_values)])
-                total = loss + 0.5 * mu_value * proximal
-            gradients = tape.gradient(total, variables)
-            model.optimizer.apply_gradients(zip(gradients, variables))
-            return loss
-        state["proximal_step"] = step
-    n = len(x)
-    rng = np.random.default_rng(int(tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int64).numpy()))
-    losses = []
-    for _ in range(epochs):
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        for start in range(0, n, batch_size):
-            batch = order[start:start + batch_size]
-            losses.append(float(step(tf.convert_to_tensor(x[batch]), tf.convert_to_tensor(y[batch]),
-                                     tf.constant(mu, dtype=tf.float32), anchors)))
-    values = model.evaluate(x, y, batch_size=max(batch_size, 256), verbose=0, return_dict=True)
-    metrics = {k: float(v) for k, v in values.items()}
-    metrics["loss"] = float(np.mean(losses[-max(1, -(-n // batch_size)):]))  # perte moyenne de la dernière époque
-    return metrics
