@@ -85,6 +85,17 @@ def test_definition_inside_a_solution_block_is_found(source):
     assert len(tooling.definitions_in_solutions(source)) == 1
 
 
+@pytest.mark.parametrize("source, runs", [
+    (FUNCTION_EXERCISE, True),
+    (FUNCTION_EXERCISE.rsplit("\n", 3)[0], False),  # la fonction seule, jamais appelée
+    ("answer = None\n### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION", True),
+    ("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n\n\n# un essai :\n", False),
+])
+def test_student_function_exercise_must_be_called(source, runs):
+    """La version étudiante d'un exercice doit lever NotImplementedError : la cellule appelle sa fonction."""
+    assert tooling.runs_student_code(source) is runs
+
+
 def test_check_refuses_a_def_line_inside_a_solution_block(course):
     solution_path = course / "semaine_1" / "solutions" / "01_test.ipynb"
     solution = nbformat.read(solution_path, 4)
@@ -100,6 +111,10 @@ def test_check_refuses_a_def_line_inside_a_solution_block(course):
     assert tooling.problems(course) == []
     student = nbformat.read(course / "semaine_1" / "01_test.ipynb", 4).cells[4].source
     assert student.startswith('def f(a):\n    """Ajoute 1."""\n    # VOTRE CODE ICI\n    raise NotImplementedError()')
+    solution.cells[4].source = solution.cells[4].source.rsplit("\n", 3)[0]  # la fonction n'est plus appelée
+    nbformat.write(solution, solution_path)
+    tooling.build(course)
+    assert any("cellule 4 : exercice de fonction que la cellule n'appelle pas" in p for p in tooling.problems(course))
 
 
 @pytest.mark.parametrize("source", ["### BEGIN SOLUTION\nx", "x\n### END SOLUTION",

@@ -132,6 +132,21 @@ def definitions_in_solutions(source: str) -> list[str]:
     return found
 
 
+def runs_student_code(source: str) -> bool:
+    """Vrai si la version étudiante de cette cellule d'exercice exécute un `raise NotImplementedError()`.
+
+    C'est le cas d'un bloc de solution au niveau du module, ou d'une fonction à compléter que la cellule appelle
+    ensuite (une ligne de code non indentée après sa définition). Une cellule qui ne fait que définir la fonction
+    ne lèverait rien : la version étudiante ne dirait pas à l'apprenant que l'exercice reste à faire.
+    """
+    lines = source.splitlines()
+    if any(line.strip().startswith(BEGIN) and not line[:1].isspace() for line in lines):
+        return True
+    last_block = max((i for i, line in enumerate(lines) if line.strip().startswith(END)), default=-1)
+    return any(line.strip() and not line[:1].isspace() and not line.lstrip().startswith(("#", "def ", "@", "class "))
+               for line in lines[last_block + 1:])
+
+
 def _clear_outputs(cell) -> None:
     if cell.cell_type == "code":
         cell.outputs = []
@@ -333,6 +348,10 @@ def _anatomy_problems(nb, config: dict, relative_path: str) -> list[str]:
         cell_tags = tags(cell)
         if "exercise" in cell_tags and BEGIN not in cell.source:
             found.append(f"cellule {index} : exercice sans bloc '{BEGIN}'")
+        if "exercise" in cell_tags and cell.cell_type == "code" and BEGIN in cell.source \
+                and not runs_student_code(cell.source):
+            found.append(f"cellule {index} : exercice de fonction que la cellule n'appelle pas ; terminez-la par un "
+                         "essai de la fonction, pour que la version étudiante lève NotImplementedError")
         for definition in definitions_in_solutions(cell.source):
             found.append(f"cellule {index} : ligne `{definition}` dans un bloc de solution ; la ligne `def` et "
                          f"la docstring restent hors du bloc, seul le corps de la fonction est la réponse")
