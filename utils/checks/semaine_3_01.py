@@ -41,31 +41,37 @@ def check_missing_rates(missing_rates, data: pd.DataFrame) -> bool:
 
 
 def check_sensitivity_specificity(sensitivity_specificity) -> bool:
-    """Exercice 2 : sensibilité = VP / (VP + FN), spécificité = VN / (VN + FP)."""
+    """Exercice 2 : malade si score >= seuil ; sensibilité = VP / (VP + FN), spécificité = VN / (VN + FP)."""
     y_true = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1]  # 5 malades, 6 sains
-    y_pred = [1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0]  # 3 malades détectés, 5 sains reconnus
-    answer = call_answer(sensitivity_specificity, y_true, y_pred, name="sensitivity_specificity")
+    y_score = [0.9, 0.7, 0.2, 0.5, 0.1, 0.6, 0.3, 0.5, 0.2, 0.4, 0.45]
+    # au seuil 0,5 (>=) : malades détectés 0,9 0,7 0,5 → 3 sur 5 ; sains reconnus : tous sauf 0,6 et 0,5 → 4 sur 6
+    answer = call_answer(sensitivity_specificity, y_true, y_score, 0.5, name="sensitivity_specificity")
     results = []
     shape_ok = isinstance(answer, (tuple, list)) and len(answer) == 2
     results.append((shape_ok, "la fonction renvoie deux nombres (sensibilité, spécificité)",
                     "Terminez par `return sensitivity, specificity`."))
     if shape_ok:
         sensitivity, specificity = (float(value) for value in answer)
-        swapped = np.isclose(sensitivity, 5 / 6) and np.isclose(specificity, 3 / 5)
-        results.append((np.isclose(sensitivity, 3 / 5), "sensibilité : 3 malades détectés sur 5 → 0,60",
+        swapped = np.isclose(sensitivity, 4 / 6) and np.isclose(specificity, 3 / 5)
+        strict = np.isclose(sensitivity, 2 / 5) and np.isclose(specificity, 5 / 6)  # `>` au lieu de `>=`
+        results.append((np.isclose(sensitivity, 3 / 5) and np.isclose(specificity, 4 / 6),
+                        "au seuil 0,5 : sensibilité 3/5 = 0,60 et spécificité 4/6 = 0,67",
                         "Inversées ? La sensibilité regarde les *malades* (y_true == 1)." if swapped else
-                        "Sensibilité = vrais positifs / tous les malades (y_true == 1)."))
-        results.append((np.isclose(specificity, 5 / 6) if not swapped else False,
-                        "spécificité : 5 sains reconnus sur 6 → 0,83",
-                        "Spécificité = vrais négatifs / tous les sains (y_true == 0)."))
+                        "Un score égal au seuil compte comme « malade » : utilisez `>=`, pas `>`." if strict else
+                        "Prédiction = (score >= seuil) ; sensibilité = vrais positifs / malades, "
+                        "spécificité = vrais négatifs / sains."))
+        low = call_answer(sensitivity_specificity, y_true, y_score, 0.2, name="sensitivity_specificity")
+        results.append((np.allclose([float(v) for v in low], [1.0, 1 / 6]),
+                        "le seuil est bien utilisé (au seuil 0,2 : sensibilité 1,00, spécificité 0,17)",
+                        "Comparez les scores au paramètre `threshold`, pas à 0,5 écrit en dur."))
         rng = np.random.default_rng(0)
-        truth, guess = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
-        again = call_answer(sensitivity_specificity, truth, guess, name="sensitivity_specificity")
-        expected = (np.mean(guess[truth == 1] == 1), np.mean(guess[truth == 0] == 0))
+        truth, score = rng.integers(0, 2, 200), rng.random(200)
+        again = call_answer(sensitivity_specificity, truth, score, 0.3, name="sensitivity_specificity")
+        expected = (np.mean(score[truth == 1] >= 0.3), np.mean(score[truth == 0] < 0.3))
         results.append((np.allclose([float(v) for v in again], expected),
                         "juste aussi sur des tableaux NumPy de 200 patients",
-                        "Utilisez des comparaisons vectorielles : `np.sum((y_true == 1) & (y_pred == 1))`."))
-    return report("Exercice 2 : sensibilité et spécificité", results)
+                        "Utilisez des comparaisons vectorielles : `np.sum((y_true == 1) & y_pred)`."))
+    return report("Exercice 2 : sensibilité et spécificité à un seuil", results)
 
 
 def check_fit_on_train_only(preprocess_train_test) -> bool:
