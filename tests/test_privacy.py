@@ -142,3 +142,25 @@ def test_date_shifting_helpers():
     assert shift_datetime("20110525145628.350000", -365) == "20100525145628.350000"
     assert shift_datetime("20110525145628+0100", 1) == "20110526145628+0100"
     assert shift_datetime("2011", -730) == "2009"
+
+
+def test_opendp_input_metrics_match_the_neighbouring_relations_taught():
+    """semaine_2/02 : comptage en ajout/retrait (SymmetricDistance), moyenne en remplacement avec n public
+    (ChangeOneDistance, domaine de taille n) : OpenDP retrouve Δ = 1 et Δ = (U − L)/n."""
+    dp = pytest.importorskip("opendp.prelude")
+    dp.enable_features("contrib")
+    lower, upper, n, epsilon = 18.0, 90.0, 600, 0.5
+    add_remove = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.symmetric_distance()
+    count = add_remove >> dp.t.then_count() >> dp.m.then_laplace(scale=1 / epsilon)
+    assert count.map(d_in=1) == pytest.approx(epsilon)
+    assert str(count.input_metric) == "SymmetricDistance()"
+
+    replace_one = dp.vector_domain(dp.atom_domain(T=float, nan=False), size=n), dp.change_one_distance()
+
+    def make_mean(scale):
+        return (replace_one >> dp.t.then_metric_unbounded() >> dp.t.then_clamp((lower, upper))
+                >> dp.t.then_mean() >> dp.m.then_laplace(scale=scale))
+
+    scale = dp.binary_search_param(make_mean, d_in=1, d_out=epsilon)
+    assert scale == pytest.approx((upper - lower) / n / epsilon, rel=1e-6)
+    assert str(make_mean(scale).input_metric) == "ChangeOneDistance()"
