@@ -1,6 +1,7 @@
 """Confidentialité différentielle : le mécanisme de Laplace, écrit à la main pour qu'on le voie.
 
-Une requête f de sensibilité Δ (l'écart maximal de f quand on ajoute ou retire une personne) devient
+Une requête f de sensibilité Δ (l'écart maximal de f entre deux tables voisines, pour la relation de voisinage
+choisie : ajout ou retrait d'une personne, ou remplacement d'une personne à taille n publique) devient
 ε-différentiellement privée si l'on publie f(D) + Laplace(0, b) avec b = Δ / ε. La variance du bruit vaut
 2 b² = 2 (Δ/ε)². Plus ε est petit, plus la protection est forte et le bruit grand. Les budgets s'ajoutent :
 k publications à ε chacune coûtent k·ε au total (composition séquentielle).
