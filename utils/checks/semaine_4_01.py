@@ -1,0 +1,89 @@
+"""Vérifications des exercices du notebook semaine_4/01 (lire des comptes rendus médicaux)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import call_answer, ensure_done, report
+
+
+def check_majority_baseline(majority_accuracy, majority_macro_f1, y_val) -> bool:
+    """Exercice 1 : exactitude et macro-F1 d'un « modèle » qui répond toujours la classe la plus fréquente."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    ensure_done(majority_accuracy, "majority_accuracy")
+    ensure_done(majority_macro_f1, "majority_macro_f1")
+    y_val = np.asarray(y_val)
+    values, counts = np.unique(y_val, return_counts=True)
+    constant = np.full(len(y_val), values[np.argmax(counts)])
+    expected_acc = accuracy_score(y_val, constant)
+    expected_f1 = f1_score(y_val, constant, labels=values, average="macro", zero_division=0)
+    numbers = all(isinstance(v, (int, float, np.floating)) for v in (majority_accuracy, majority_macro_f1))
+    acc_ok = numbers and abs(float(majority_accuracy) - expected_acc) < 1e-3
+    f1_ok = numbers and abs(float(majority_macro_f1) - expected_f1) < 1e-3
+    swapped = numbers and abs(float(majority_accuracy) - expected_f1) < 1e-3 and abs(float(majority_macro_f1) - expected_acc) < 1e-3
+    f1_of_one_class = numbers and any(abs(float(majority_macro_f1) - v) < 1e-3 for v in
+                                      f1_score(y_val, constant, labels=values, average=None, zero_division=0))
+    return report("Exercice 1 — exactitude et macro-F1 sur des classes déséquilibrées", [
+        (numbers, "deux nombres", "Calculez deux flottants avec `accuracy_score` et `f1_score`."),
+        (acc_ok, "l'exactitude de la réponse constante",
+         "Prédisez pour chaque compte rendu de validation la classe la plus fréquente de l'ENTRAÎNEMENT, puis `accuracy_score`."
+         + (" Vous avez inversé les deux valeurs." if swapped else "")),
+        (f1_ok, "sa macro-F1 (moyenne des F1 des classes, chaque classe compte autant)",
+         "`f1_score(y_val, predictions, average=\"macro\", zero_division=0)` : les classes jamais prédites ont un F1 de 0."
+         + (" Vous avez donné le F1 d'une seule classe, pas la moyenne sur les classes." if f1_of_one_class and not f1_ok else "")),
+    ])
+
+
+def check_most_confused(most_confused, confusion, class_names) -> bool:
+    """Exercice 2 : la paire (vraie classe, classe prédite) la plus fréquente hors de la diagonale."""
+    ensure_done(most_confused, "most_confused")
+    confusion = np.asarray(confusion)
+    off = confusion.copy()
+    np.fill_diagonal(off, -1)
+    best = off.max()
+    pairs = {(class_names[i], class_names[j]) for i, j in zip(*np.where(off == best))}
+    is_pair = isinstance(most_confused, (tuple, list)) and len(most_confused) == 2
+    names_ok = is_pair and all(name in class_names for name in most_confused)
+    right = is_pair and tuple(most_confused) in pairs
+    reversed_pair = is_pair and tuple(most_confused)[::-1] in pairs and not right
+    diagonal = is_pair and most_confused[0] == most_confused[1]
+    hint = "Cherchez la plus grande case HORS de la diagonale : ligne = vraie spécialité, colonne = prédite."
+    if reversed_pair:
+        hint = "C'est la bonne paire, mais dans l'autre sens : la ligne est la vraie classe, la colonne la prédiction."
+    elif diagonal:
+        hint = "La diagonale compte les bonnes réponses : cherchez la plus grande case ailleurs."
+    return report("Exercice 2 — la confusion la plus fréquente", [
+        (is_pair, "un couple (vraie spécialité, spécialité prédite)", "Répondez par un tuple de deux noms, par exemple (\"A\", \"B\")."),
+        (names_ok, "des noms de spécialités de la matrice", f"Choisissez parmi : {', '.join(class_names)}."),
+        (right, "la case la plus remplie hors de la diagonale", hint),
+    ])
+
+
+_HEADER_CASES = [
+    ("CARDIOLOGY CONSULTATION,CHIEF COMPLAINT:,  Chest pain.", ["CARDIOLOGY", "CHIEF COMPLAINT"], ["Chest pain"]),
+    ("HISTORY OF PRESENT ILLNESS: The EKG was normal.", ["HISTORY OF PRESENT ILLNESS"], ["The EKG was normal."]),
+    ("EXAM:,  MRI of the brain.,IMPRESSION:,  No acute findings.", ["EXAM", "IMPRESSION"], ["MRI of the brain", "No acute findings"]),
+    ("Seen in UROLOGY CLINIC for PSA follow-up.", ["UROLOGY CLINIC"], ["PSA follow-up", "Seen in"]),
+]
+
+
+def check_mask_headers(mask_headers, token: str = "[EN-TETE]") -> bool:
+    """Exercice 3 : masquer en-têtes de section et titres en majuscules, garder le reste du texte."""
+    outputs = [call_answer(mask_headers, text, name="mask_headers") for text, _, _ in _HEADER_CASES]
+    strings = all(isinstance(out, str) for out in outputs)
+    removed = strings and all(not any(h in out for h in headers) for out, (_, headers, _) in zip(outputs, _HEADER_CASES))
+    kept = strings and all(all(k in out for k in keep) for out, (_, _, keep) in zip(outputs, _HEADER_CASES))
+    token_used = strings and all(token in out for out in outputs)
+    abbreviation = strings and "EKG" in outputs[1] and "PSA" in outputs[3] and "MRI" in outputs[2]
+    plain = call_answer(mask_headers, "no header here.", name="mask_headers")
+    unchanged = plain == "no header here."
+    return report("Exercice 3 — masquer les en-têtes", [
+        (strings, "la fonction renvoie du texte", "Renvoyez la chaîne modifiée (`return pattern.sub(...)`)."),
+        (removed, "les en-têtes (« MOTS: ») et les titres (deux mots en majuscules ou plus) disparaissent",
+         "Deux cas dans l'expression : des mots en majuscules suivis de « : », ou au moins deux mots en majuscules à la suite."),
+        (token_used, f"ils sont remplacés par « {token} »", f"Remplacez chaque en-tête par `token` (par défaut {token!r})."),
+        (kept, "le reste du texte est gardé", "Ne retirez que les en-têtes : le texte clinique qui suit doit rester."),
+        (abbreviation, "une abréviation isolée (EKG, MRI, PSA) n'est pas un en-tête",
+         "Un seul mot en majuscules sans « : » est une abréviation médicale : il faut au moins deux mots, ou un « : »."),
+        (unchanged, "un texte sans en-tête ne change pas", "Sans majuscules, rien ne doit être remplacé."),
+    ])

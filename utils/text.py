@@ -1,0 +1,84 @@
+"""Outils pour le texte clinique : nettoyage des transcriptions, masquage des en-têtes, pseudonymisation simple.
+
+Le pseudonymiseur par expressions régulières (`scrub_identifiers`) sert à **montrer** le principe et ses
+limites : il ne remplace pas un outil de dé-identification validé (voir semaine 2).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+# Un en-tête de section : des mots en MAJUSCULES suivis de « : » (« HISTORY OF PRESENT ILLNESS: »),
+# ou un titre : au moins deux mots en MAJUSCULES à la suite (« CARDIOLOGY CONSULTATION »).
+_UPPER_WORD = r"[A-Z][A-Z/&'-]+"
+HEADER_PATTERN = re.compile(rf"\b{_UPPER_WORD}(?:[ \t]+{_UPPER_WORD})*[ \t]*:|\b{_UPPER_WORD}(?:[ \t]+{_UPPER_WORD})+\b")
+HEADER_TOKEN = "[EN-TETE]"
+
+IDENTIFIER_PATTERNS = {
+    "[DATE]": re.compile(r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b"),
+    "[TELEPHONE]": re.compile(r"\(?\b\d{3}\)?[ .-]?\d{3}[ .-]\d{4}\b"),
+    "[DOSSIER]": re.compile(r"\b(?:MRN|medical record number)[:#\s]*\d+\b", re.IGNORECASE),
+    "[NOM]": re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss)\.?\s+[A-Z][a-z]+\b"),
+}
+
+
+def clean_transcription(text: str) -> str:
+    """Retire les artefacts d'aspiration de MTSamples (`,  ` après un en-tête ou une phrase) et les espaces doubles."""
+    text = re.sub(r":,\s*", ": ", str(text))
+    text = re.sub(r"\.,(?=\S)", ". ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def mask_headers(text: str, token: str = HEADER_TOKEN) -> str:
+    """Remplace chaque en-tête (« MOTS EN MAJUSCULES: ») et chaque titre (deux mots en majuscules ou plus) par `token`."""
+    return HEADER_PATTERN.sub(token, str(text))
+
+
+def scrub_identifiers(text: str) -> str:
+    """Remplace dates, téléphones, numéros de dossier et « Dr/Mr/Mrs Nom » par des étiquettes ([DATE], [NOM]...).
+
+    Démonstration seulement : un nom sans titre, une adresse ou une date écrite en toutes lettres passent au travers.
+    """
+    for label, pattern in IDENTIFIER_PATTERNS.items():
+        text = pattern.sub(label, text)
+    return text
+
+
+def weights_nbytes(weights) -> int:
+    """Taille en octets d'une liste de tableaux de poids (ce qu'un client envoie ou reçoit)."""
+    return int(sum(np.asarray(w).nbytes for w in weights))
+
+
+def bootstrap_macro_f1(y_true, y_pred, n_boot: int = 1000, seed: int = 0, labels=None) -> tuple[float, float, float]:
+    """Macro-F1 et son intervalle bootstrap à 95 % (rééchantillonnage des comptes rendus du jeu évalué)."""
+    from sklearn.metrics import f1_score
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels = np.unique(y_true) if labels is None else labels
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(n_boot):
+        index = rng.integers(0, len(y_true), len(y_true))
+        scores.append(f1_score(y_true[index], y_pred[index], labels=labels, average="macro", zero_division=0))
+    value = f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+    low, high = np.percentile(scores, [2.5, 97.5])
+    return float(value), float(low), float(high)
+
+
+def paired_bootstrap_difference(y_true, pred_a, pred_b, n_boot: int = 1000, seed: int = 0,
+                                labels=None) -> tuple[float, float, float]:
+    """Écart de macro-F1 (a − b) sur les mêmes comptes rendus, et son intervalle bootstrap apparié à 95 %."""
+    from sklearn.metrics import f1_score
+
+    y_true, pred_a, pred_b = map(np.asarray, (y_true, pred_a, pred_b))
+    labels = np.unique(y_true) if labels is None else labels
+    rng = np.random.default_rng(seed)
+
+    def gap(index):
+        return (f1_score(y_true[index], pred_a[index], labels=labels, average="macro", zero_division=0)
+                - f1_score(y_true[index], pred_b[index], labels=labels, average="macro", zero_division=0))
+
+    diffs = [gap(rng.integers(0, len(y_true), len(y_true))) for _ in range(n_boot)]
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return float(gap(np.arange(len(y_true)))), float(low), float(high)
