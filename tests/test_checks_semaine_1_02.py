@@ -1,4 +1,9 @@
-"""Tests des vérifications d'exercices de semaine_1/02 : bonnes réponses acceptées, mauvaises signalées."""
+"""Tests des vérifications d'exercices de semaine_1/02 : la réponse de référence passe, les erreurs typiques
+échouent avec leur indice, un exercice non fait lève `ExerciseNotDone` (« pas encore »)."""
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -6,49 +11,167 @@ from utils.checks import ExerciseNotDone
 from utils.checks import semaine_1_02 as checks
 from utils.federated import fedavg, partition_dirichlet
 
+NOTEBOOK = Path(__file__).resolve().parents[1] / "semaine_1" / "solutions" / "02_introduction_apprentissage_federe.ipynb"
+
 
 def _not_written(*args, **kwargs):
     raise NotImplementedError()
 
 
-def test_weighted_average_check(capsys):
+# --------------------------------------------------------------------------- exercice 1
+def test_weighted_average_reference_passes():
     assert checks.check_weighted_average(fedavg)
-    plain_mean = lambda weights, sizes: [np.mean([w[k] for w in weights], axis=0) for k in range(len(weights[0]))]  # noqa: E731
-    assert not checks.check_weighted_average(plain_mean)
-    assert "moyenne simple" in capsys.readouterr().out
-    with pytest.raises(ExerciseNotDone):
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    # moyenne simple, sans les tailles
+    (lambda weights, sizes: [np.mean([w[k] for w in weights], axis=0) for k in range(len(weights[0]))],
+     "moyenne simple"),
+    # somme des n_k · w_k, sans diviser par n
+    (lambda weights, sizes: [sum(n * w[k] for w, n in zip(weights, sizes)) for k in range(len(weights[0]))],
+     "Divisez par le nombre total"),
+    # tout aplati en un seul vecteur
+    (lambda weights, sizes: [np.average([np.concatenate([a.ravel() for a in w]) for w in weights], axis=0,
+                                        weights=sizes)] * len(weights[0]),
+     "sans les aplatir"),
+])
+def test_weighted_average_wrong_answers_fail_with_their_hint(capsys, wrong, hint):
+    assert not checks.check_weighted_average(wrong)
+    assert hint in capsys.readouterr().out
+
+
+def test_weighted_average_not_written():
+    with pytest.raises(ExerciseNotDone, match="pas encore"):
         checks.check_weighted_average(_not_written)
 
 
-def test_dirichlet_check():
-    labels = np.array([0] * 60 + [1] * 40)
-    shown = partition_dirichlet(labels, 4, alpha=0.1, seed=3)
-    best = int(np.argmax([labels[p].mean() for p in shown]))
-    assert checks.check_dirichlet(partition_dirichlet, best, labels, shown)
-    assert not checks.check_dirichlet(partition_dirichlet, (best + 1) % 4, labels, shown)
-    iid = lambda y, n, alpha, seed: np.array_split(np.random.default_rng(seed).permutation(len(y)), n)  # noqa: E731
-    assert not checks.check_dirichlet(iid, best, labels, shown)  # pas de déséquilibre avec un petit alpha
-    with pytest.raises(ExerciseNotDone):
-        checks.check_dirichlet(_not_written, best, labels, shown)
-    with pytest.raises(ExerciseNotDone):
-        checks.check_dirichlet(partition_dirichlet, None, labels, shown)
-
-
-def test_flower_agreement_check():
+# --------------------------------------------------------------------------- exercice 2
+def _weights():
     a = [np.zeros((2, 2), dtype=np.float32), np.ones(2, dtype=np.float32)]
-    b = [a[0] + 1e-7, a[1] - 2e-7]
-    gap = max(float(np.abs(x - y).max()) for x, y in zip(a, b))
-    assert checks.check_flower_agreement(gap, a, b)
-    assert not checks.check_flower_agreement(0.0, a, b)
+    b = [a[0] + 1e-7, a[1] + 3e-7]  # le plus grand écart : deuxième couche, et négatif (a − b ≈ −3e-7)
+    return a, b
+
+
+def test_flower_agreement_reference_passes():
+    a, b = _weights()
+    assert checks.check_flower_agreement(max(float(np.abs(x - y).max()) for x, y in zip(a, b)), a, b)
+
+
+@pytest.mark.parametrize("wrong_gap", [
+    lambda a, b: float(np.mean([np.abs(x - y).mean() for x, y in zip(a, b)])),  # écart moyen, pas maximal
+    lambda a, b: float(np.abs(a[0] - b[0]).max()),                              # première couche seulement
+    lambda a, b: max(float((x - y).max()) for x, y in zip(a, b)),                # sans valeur absolue
+])
+def test_flower_agreement_wrong_answers_fail_with_their_hint(capsys, wrong_gap):
+    a, b = _weights()
+    assert not checks.check_flower_agreement(wrong_gap(a, b), a, b)
+    assert "puis le maximum sur les couches" in capsys.readouterr().out
+
+
+def test_flower_agreement_detects_models_that_differ(capsys):
+    a, _ = _weights()
     assert not checks.check_flower_agreement(0.5, a, [a[0] + 0.5, a[1]])
-    with pytest.raises(ExerciseNotDone):
+    assert "shuffle=False" in capsys.readouterr().out
+
+
+def test_flower_agreement_not_done():
+    a, b = _weights()
+    with pytest.raises(ExerciseNotDone, match="pas encore"):
         checks.check_flower_agreement(None, a, b)
 
 
-def test_client_drift_check(capsys):
-    assert checks.check_client_drift("b")
-    assert not checks.check_client_drift("C")
-    assert "semaine 6" in capsys.readouterr().out
-    assert not checks.check_client_drift("Z")
-    with pytest.raises(ExerciseNotDone):
-        checks.check_client_drift(None)
+# --------------------------------------------------------------------------- exercice 3
+LABELS = np.array([0] * 60 + [1] * 40)
+SHOWN = partition_dirichlet(LABELS, 4, alpha=0.1, seed=3)
+BEST = int(np.argmax([LABELS[p].mean() for p in SHOWN]))
+
+
+def test_dirichlet_reference_passes():
+    assert checks.check_dirichlet(partition_dirichlet, BEST, LABELS, SHOWN)
+
+
+def _unseeded(labels, num_clients, alpha, seed):
+    return partition_dirichlet(labels, num_clients, alpha, seed=int(np.random.default_rng().integers(1 << 30)))
+
+
+@pytest.mark.parametrize("split, answer, hint", [
+    (lambda y, n, alpha, seed: np.array_split(np.random.default_rng(seed).permutation(len(y)), n), BEST,
+     "rng.dirichlet"),                                                  # un découpage IID, sans Dirichlet
+    (_unseeded, BEST, "générateur créé à partir de `seed`"),            # hasard sans la graine
+    (partition_dirichlet, (BEST + 1) % 4, "cherchez la barre"),          # mauvaise lecture de la figure
+    (lambda y, n, alpha, seed: partition_dirichlet(y, n, alpha, seed)[:-1] + [np.array([], dtype=int)], BEST,
+     "TOUS ses indices"),                                               # des patientes perdues
+])
+def test_dirichlet_wrong_answers_fail_with_their_hint(capsys, split, answer, hint):
+    assert not checks.check_dirichlet(split, answer, LABELS, SHOWN)
+    assert hint in capsys.readouterr().out
+
+
+def test_dirichlet_not_done():
+    with pytest.raises(ExerciseNotDone, match="pas encore"):
+        checks.check_dirichlet(_not_written, BEST, LABELS, SHOWN)
+    with pytest.raises(ExerciseNotDone, match="pas encore"):
+        checks.check_dirichlet(partition_dirichlet, None, LABELS, SHOWN)
+
+
+# --------------------------------------------------------------------------- exercice 4
+Y_TEST = np.array([1.0] * 53 + [0.0] * 90, dtype="float32")  # 53 malignes sur 143, comme le test commun
+
+
+@pytest.mark.parametrize("accuracy", [53 / 143, 100 * 53 / 143, np.float32(53 / 143)])
+def test_client_drift_reference_passes(capsys, accuracy):
+    assert checks.check_client_drift("c", accuracy, Y_TEST)
+    assert "37 %" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("letter, accuracy, hint", [
+    ("A", 53 / 143, "plus de patientes que H0 et H2"),        # la taille de H1
+    ("B", 53 / 143, "aucun bruit"),                           # du bruit du serveur
+    ("D", 53 / 143, "constant"),                              # le taux d'apprentissage
+    ("C", 90 / 143, "part des tumeurs bénignes"),             # l'exactitude d'un modèle qui dit toujours « bénigne »
+    ("C", 53, "nombre de patientes"),                         # un compte au lieu d'une proportion
+    ("Z", 53 / 143, "une lettre"),                            # pas une des lettres
+])
+def test_client_drift_wrong_answers_fail_with_their_hint(capsys, letter, accuracy, hint):
+    assert not checks.check_client_drift(letter, accuracy, Y_TEST)
+    assert hint in capsys.readouterr().out
+
+
+def test_client_drift_not_done():
+    with pytest.raises(ExerciseNotDone, match="pas encore"):
+        checks.check_client_drift(None, 53 / 143, Y_TEST)
+    with pytest.raises(ExerciseNotDone, match="pas encore"):
+        checks.check_client_drift("C", None, Y_TEST)
+
+
+def test_quiz_question_does_not_give_the_answer_and_options_are_balanced():
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    quiz = next("".join(c["source"]) for c in cells if "### Exercice 4" in "".join(c["source"]))
+    question, options = quiz.split("- **A.**")
+    assert "%" not in question and "exactement" not in question  # aucun chiffre ni réponse soufflés
+    texts = re.split(r"- \*\*[BCD]\.\*\*", options)
+    assert len(texts) == 4
+    lengths = [len(" ".join(t.split())) for t in texts]
+    assert max(lengths) < 1.5 * min(lengths)  # aucune option ne se distingue par sa longueur
+    assert "maligne" in texts["ABCD".index(checks._DRIFT_ANSWER)]
+
+
+# --------------------------------------------------------------------------- ce que le notebook montre de Flower
+def test_the_notebook_shows_the_flower_apps_that_the_simulation_builds():
+    """Le notebook affiche le source des fonctions de `utils/federated/apps.py` ; `run_flower_simulation`
+    construit son ClientApp et son ServerApp avec ces mêmes fonctions (voir aussi tests/test_federated.py,
+    `test_the_simulation_runs_the_apps_of_the_apps_module`, qui l'exécute)."""
+    import inspect
+
+    from utils.federated import simulation
+
+    source = "".join("".join(c["source"]) for c in cells_of(NOTEBOOK) if c["cell_type"] == "code")
+    shown = set(re.findall(r"inspect\.getsource\(apps\.(\w+)\)", source))
+    assert shown == {"make_client_app", "fit_locally", "make_server_app"}
+    builder = inspect.getsource(simulation.build_apps)
+    for name in shown:
+        assert f"apps.{name}" in builder
+
+
+def cells_of(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))["cells"]

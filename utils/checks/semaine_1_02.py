@@ -6,11 +6,13 @@ import numpy as np
 from . import Verdict, call_answer, ensure_done, report
 
 DRIFT_CHOICES = ("A", "B", "C", "D")
-_DRIFT_ANSWER = "B"
+_DRIFT_ANSWER = "C"
 _DRIFT_HINTS = {
-    "A": "Le serveur reçoit autant de poids à chaque tour (un jeu par hôpital) : ce n'est pas la taille des envois qui change.",
-    "C": "Il n'y a aucun bruit ajouté dans ce notebook : la confidentialité différentielle viendra en semaine 6.",
-    "D": "Le taux d'apprentissage de SGD est constant ici. Regardez plutôt vers quoi chaque modèle local se déplace.",
+    "A": "Regardez la ligne imprimée sous la figure : H1 a plus de patientes que H0 et H2. Ce n'est pas la "
+         "quantité de données qui lui manque, c'est leur variété.",
+    "B": "Il n'y a aucun bruit ajouté dans ce notebook : la confidentialité différentielle viendra en semaine 6.",
+    "D": "Le taux d'apprentissage de SGD est constant ici (SGD(learning_rate=0.1)). Comparez plutôt le point de "
+         "H1 à votre `always_malignant_accuracy`.",
 }
 
 
@@ -103,14 +105,36 @@ def check_flower_agreement(max_gap, scratch_weights, flower_weights, tolerance: 
     ])
 
 
-def check_client_drift(drift_answer) -> Verdict:
-    """Exercice 4 : expliquer la dérive des clients à partir de la figure."""
+def check_client_drift(drift_answer, always_malignant_accuracy, y_test) -> Verdict:
+    """Exercice 4 : l'exactitude d'un modèle qui dit toujours « maligne », puis expliquer la dérive des clients."""
+    ensure_done(always_malignant_accuracy, "always_malignant_accuracy")
     ensure_done(drift_answer, "drift_answer")
+    share = float(np.mean(np.asarray(y_test) == 1))
+    try:
+        value = float(always_malignant_accuracy)
+    except (TypeError, ValueError):
+        value = float("nan")
+    value_ok = abs(value - share) < 5e-4 or abs(value - 100 * share) < 0.05  # fraction ou pourcentage
+    if abs(value - (1 - share)) < 5e-4 or abs(value - 100 * (1 - share)) < 0.05:
+        value_hint = ("C'est la part des tumeurs bénignes. Un modèle qui dit toujours « maligne » n'a raison "
+                      "que pour les patientes dont la tumeur est maligne.")
+    elif abs(value - round(value)) < 1e-9 and value > 1:
+        value_hint = ("C'est un nombre de patientes : l'exactitude est une proportion. Divisez par le nombre de "
+                      "patientes du test, ou prenez directement `np.mean(y_test == 1)`.")
+    else:
+        value_hint = ("Il a raison exactement pour les patientes malignes : l'exactitude est donc la part de "
+                      "`y_test` qui vaut 1, `np.mean(y_test == 1)`.")
     answer = str(drift_answer).strip().upper()
     valid = answer in DRIFT_CHOICES
     right = answer == _DRIFT_ANSWER
     hint = _DRIFT_HINTS.get(answer, "Répondez par une lettre : \"A\", \"B\", \"C\" ou \"D\".")
-    return report("Exercice 4 — la dérive des clients", [
+    success = report("Exercice 4 — la dérive des clients", [
+        (value_ok, "l'exactitude d'un modèle qui répond toujours « maligne »", value_hint),
         (valid, "une réponse parmi A, B, C, D", "Répondez par une lettre entre guillemets, par exemple \"A\"."),
-        (right, "l'explication de l'écart entre modèles locaux et modèle global", hint),
+        (right, "l'explication du point de H1 au premier tour", hint),
     ])
+    if success:
+        print(f"À retenir : un modèle qui répond « maligne » à tout le monde a {100 * share:.0f} % d'exactitude ici. "
+              "Entraîné sur ses seules patientes, chaque hôpital tire le modèle vers ce qui marche chez lui ; "
+              "la moyenne de FedAvg compense ces dérives, d'autant moins bien qu'elles sont grandes.")
+    return success

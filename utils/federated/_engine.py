@@ -15,6 +15,7 @@ Tout le reste (ServerApp, ClientApp, stratégies, messages) est celui de Flower.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -34,6 +35,9 @@ for _key, _value in {
     "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "0",
     "RAY_DEDUP_LOGS": "0",
     "RAY_USAGE_STATS_ENABLED": "0",
+    # Ray installe dans le noyau un gestionnaire de signaux (abseil) qui, quand Jupyter arrête le noyau par
+    # SIGTERM, imprime « *** SIGTERM received ... *** » et une pile d'appels C++ : un faux plantage. On le coupe.
+    "RAY_DISABLE_FAILURE_SIGNAL_HANDLER": "1",
 }.items():
     os.environ.setdefault(_key, _value)
 
@@ -121,7 +125,8 @@ def _do_nothing(message=None, context=None):
 
 def ray_is_ready(num_cpus: int) -> bool:
     """Vrai si Ray tourne déjà avec ces cœurs (la simulation n'aura rien à démarrer)."""
-    import ray
+    with quiet():  # le premier import de Ray bavarde (tqdm, ipywidgets manquant) : on le fait taire
+        import ray
 
     return ray.is_initialized() and _STATE["num_cpus"] == num_cpus
 
@@ -168,6 +173,19 @@ def _init_ray(num_cpus: int) -> None:
                            "La machine est peut-être surchargée : fermez d'autres notebooks et relancez la cellule. "
                            f"Dernière erreur : {last_error}") from last_error
     _STATE.update(num_cpus=num_cpus, pool=None, discard_pool=False)
+    if not _STATE.get("atexit"):
+        # À l'arrêt du noyau : nos acteurs puis Ray, proprement et vite (avant le `ray.shutdown` de Ray lui-même),
+        # pour que Jupyter n'ait pas à tuer le noyau par SIGTERM au milieu de l'arrêt.
+        atexit.register(_shutdown_at_exit)
+        _STATE["atexit"] = True
+
+
+def _shutdown_at_exit() -> None:
+    thread = _STARTER["thread"]
+    if thread is not None and not _STARTER["ready"].is_set():
+        return  # démarrage en cours : on n'attend pas, le `ray.shutdown` de Ray s'en charge
+    with contextlib.suppress(Exception):
+        shutdown()
 
 
 def shutdown() -> None:
