@@ -3,10 +3,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 
 from utils.data import DataSourceError, group_leaks, load_busi, make_busi_mirror, split_by_group
 from utils.data.busi_mirror import synthesize_ultrasound
+from utils.data.splits import split_train_val_test
 
 
 def write_image(path: Path, label: str, seed: int, size=(200, 240), masks=1):
@@ -149,3 +151,24 @@ def test_split_is_stratified_and_keeps_groups_together(tmp_path):
     assert abs(test.target.mean() - frame.target.mean()) < 0.12
     again_train, _ = split_by_group(frame, test_size=0.25, seed=0)
     assert list(again_train.image_path) == list(train.image_path)
+
+
+def test_three_way_split_shares_no_group_and_keeps_proportions(tmp_path):
+    frame = load_busi(root=make_busi_mirror(tmp_path, counts={"benign": 60, "malignant": 40, "normal": 1}, seed=2))
+    assert frame.duplicated("group").sum() > 0, "le miroir doit contenir des quasi-doublons"
+    train, val, test = split_train_val_test(frame, val_size=0.2, test_size=0.2, seed=0)
+    for first, second in ((train, val), (train, test), (val, test)):
+        assert not set(first.group) & set(second.group), "un groupe de quasi-doublons est dans deux parts"
+        assert group_leaks(first, second) == 0
+    assert sorted(pd.concat([train, val, test]).image_path) == sorted(frame.image_path)
+    assert abs(len(test) / len(frame) - 0.2) < 0.06 and abs(len(val) / len(frame) - 0.2) < 0.06
+    for part in (train, val, test):
+        assert abs(part.target.mean() - frame.target.mean()) < 0.12
+    again = split_train_val_test(frame, val_size=0.2, test_size=0.2, seed=0)
+    assert [list(p.image_path) for p in again] == [list(p.image_path) for p in (train, val, test)]
+
+
+def test_three_way_split_rejects_impossible_sizes(tmp_path):
+    frame = load_busi(root=make_busi_mirror(tmp_path, counts={"benign": 10, "malignant": 8, "normal": 1}, seed=2))
+    with pytest.raises(ValueError, match="somme < 1"):
+        split_train_val_test(frame, val_size=0.5, test_size=0.5)

@@ -7,23 +7,29 @@ import pandas as pd
 from . import call_answer, ensure_done, report
 
 
-def check_augmentation(data_augmentation, images) -> bool:
-    """Exercice 1 : un pipeline Keras d'augmentation qui garde la forme et transforme vraiment les images."""
+def check_augmentation(data_augmentation, images, value_range=(0.0, 1.0)) -> bool:
+    """Exercice 1 : un pipeline Keras d'augmentation qui garde la forme, la plage de valeurs, et transforme vraiment les images."""
     ensure_done(data_augmentation, "data_augmentation")
     batch = np.asarray(images[:4], dtype=np.float32)
     augmented = np.asarray(call_answer(data_augmentation, batch, training=True, name="data_augmentation"))
     unchanged = np.asarray(data_augmentation(batch, training=False))
     layer_names = [type(layer).__name__ for layer in getattr(data_augmentation, "layers", [])]
+    low, high = value_range
+    same_shape = augmented.shape == batch.shape
+    in_range = bool(np.isfinite(augmented).all()) and augmented.min() >= low - 1e-4 and augmented.max() <= high + 1e-4
     return report("Exercice 1 — augmentation de données", [
-        (augmented.shape == batch.shape, "la forme des images est conservée",
+        (same_shape, "la forme des images est conservée",
          "chaque couche doit renvoyer des images de même taille (fill_mode='reflect' par exemple)"),
-        (not np.allclose(augmented, batch), "les images sont transformées à l'entraînement",
+        (same_shape and not np.allclose(augmented, batch), "les images sont transformées à l'entraînement",
          "appelez les couches avec training=True : sans cela elles ne font rien"),
-        (np.allclose(unchanged, batch, atol=1e-5), "les images ne changent pas en inférence (training=False)",
-         "l'augmentation ne doit agir que pendant l'entraînement"),
+        (unchanged.shape == batch.shape and np.allclose(unchanged, batch, atol=1e-5),
+         "les images ne changent pas en inférence (training=False)",
+         "l'augmentation ne doit agir que pendant l'entraînement : n'utilisez que des couches Random..."),
         (len(layer_names) >= 3, "au moins trois transformations différentes",
          "combinez par exemple RandomRotation, RandomZoom, RandomTranslation, RandomContrast"),
-        (bool(np.isfinite(augmented).all()), "aucune valeur invalide (NaN ou infinie)", "vérifiez les paramètres des couches"),
+        (in_range, f"les pixels restent dans la plage des images d'entrée [{low:g}, {high:g}]",
+         "les images sont entre 0 et 1 : donnez value_range=(0, 1) à RandomContrast / RandomBrightness "
+         "(par défaut, Keras suppose 0–255), et pas de Rescaling"),
     ])
 
 
@@ -48,8 +54,10 @@ def check_threshold(predict_with_threshold, least_confident, probabilities, n_le
     probabilities = np.asarray(probabilities, dtype=float).ravel()
     results = []
     for threshold in (0.2, 0.5, 0.8):
-        got = np.asarray(call_answer(predict_with_threshold, probabilities, threshold, name="predict_with_threshold")).ravel()
-        results.append((np.array_equal(got.astype(int), (probabilities >= threshold).astype(int)),
+        # On ajoute des probabilités exactement égales au seuil : c'est là que « > » et « ≥ » diffèrent.
+        probe = np.concatenate([probabilities, [threshold, threshold]])
+        got = np.asarray(call_answer(predict_with_threshold, probe, threshold, name="predict_with_threshold")).ravel()
+        results.append((got.shape == probe.shape and np.array_equal(got.astype(int), (probe >= threshold).astype(int)),
                         f"classes prédites correctes au seuil {threshold}",
                         "une image est « maligne » (1) si sa probabilité est ≥ au seuil, sinon « bénigne » (0)"))
     expected = set(np.argsort(np.abs(probabilities - 0.5), kind="stable")[:n_least].tolist())
@@ -68,8 +76,12 @@ def reference_image_quality(gray) -> dict:
             "contrast": float(gray.std()), "brightness": float(gray.mean())}
 
 
-def check_quality_analysis(image_quality, quality_table, images) -> bool:
-    """Exercice 4 : mesures de qualité d'image, et taux d'erreur par groupe."""
+QUALITY_MEASURES = ("sharpness", "contrast", "brightness")
+QUALITY_GROUPS = ("faible", "moyen", "élevé")
+
+
+def check_quality_analysis(image_quality, quality_table, images, y_true, y_pred) -> bool:
+    """Exercice 4 : mesures de qualité d'image, colonne d'erreur, et trois groupes de même taille par mesure."""
     ensure_done(quality_table, "quality_table")
     results = []
     for index, gray in enumerate(images[:3]):
@@ -79,14 +91,30 @@ def check_quality_analysis(image_quality, quality_table, images) -> bool:
         results.append((same, f"mesures correctes pour l'image {index}",
                         "netteté = variance du laplacien (cv2.Laplacian(..., cv2.CV_64F).var()), "
                         "contraste = écart-type, luminosité = moyenne"))
-    columns = {"sharpness_group", "contrast_group", "brightness_group", "error"}
+    columns = {*QUALITY_MEASURES, *(f"{m}_group" for m in QUALITY_MEASURES), "error"}
     has_columns = isinstance(quality_table, pd.DataFrame) and columns <= set(quality_table.columns)
-    results.append((has_columns, "le tableau a les colonnes des groupes et l'erreur",
+    results.append((has_columns, "le tableau a les trois mesures, leurs groupes et l'erreur",
                     f"colonnes attendues : {', '.join(sorted(columns))}"))
-    if has_columns:
-        counts = quality_table["sharpness_group"].value_counts()
-        results.append((len(counts) == 3 and counts.max() - counts.min() <= 1,
-                        "trois groupes de tailles égales par mesure", "pd.qcut(valeurs, 3, labels=[...]) coupe en tiers"))
+    if not has_columns:
+        return report("Exercice 4 — erreurs selon la qualité d'image", results)
+    expected_error = (np.asarray(y_pred).astype(int).ravel() != np.asarray(y_true).astype(int).ravel()).astype(int)
+    error = np.asarray(quality_table["error"])
+    results.append((len(quality_table) == len(expected_error), "une ligne par image de validation",
+                    f"{len(expected_error)} lignes attendues, {len(quality_table)} reçues"))
+    results.append((error.shape == expected_error.shape and np.array_equal(error.astype(int), expected_error),
+                    f"la colonne error marque les {int(expected_error.sum())} image(s) mal classée(s)",
+                    "error = 1 là où la classe prédite (au seuil 0,5) diffère de la vraie classe : "
+                    "(val_predictions != y_val).astype(int)"))
+    reference = pd.DataFrame([reference_image_quality(gray) for gray in images])
+    for measure in QUALITY_MEASURES:
+        groups = quality_table[f"{measure}_group"].astype(str).to_numpy()
+        counts = pd.Series(groups).value_counts()
+        balanced = len(counts) == 3 and counts.max() - counts.min() <= 1
+        # Les groupes doivent suivre la mesure : « faible » = le tiers des plus petites valeurs.
+        expected = pd.qcut(reference[measure], 3, labels=list(QUALITY_GROUPS)).astype(str).to_numpy()
+        ordered = len(expected) == len(groups) and np.array_equal(groups, expected)
+        results.append((balanced and ordered, f"« {measure} » coupé en trois groupes de même taille, dans l'ordre",
+                        f"pd.qcut(quality_table[\"{measure}\"], 3, labels=[\"faible\", \"moyen\", \"élevé\"])"))
     return report("Exercice 4 — erreurs selon la qualité d'image", results)
 
 

@@ -12,10 +12,13 @@ Les images imitent la sémiologie échographique, ce qui les rend apprenables :
 - bénin : masse ovale, contours nets, grand axe parallèle à la peau, renforcement postérieur ;
 - malin : masse irrégulière ou spiculée, souvent plus haute que large, cône d'ombre postérieur ;
 - normal : tissu mammaire sans lésion (masque vide) ;
-- environ 12 % de masses atypiques, qui ont l'aspect de l'autre classe.
+- environ 15 % de masses atypiques, qui ont l'aspect de l'autre classe.
 
 Le tout sous un bruit de speckle multiplicatif, avec des tailles d'image variables et
-quelques quasi-doublons (l'image recadrée et éclaircie sous un autre nom), comme dans BUSI.
+environ 19 % de quasi-doublons (l'image recadrée et éclaircie sous un autre nom), comme dans BUSI.
+
+La difficulté est réglée sur le vrai BUSI : en mode FAST, le notebook semaine_1/01 obtient sur les vraies images
+une AUC d'environ 0,87 ; la part de masses atypiques est choisie pour que le miroir FAST donne à peu près la même.
 """
 from __future__ import annotations
 
@@ -28,13 +31,13 @@ import numpy as np
 from ..runtime import data_dir, is_fast
 
 FULL_COUNTS = {"benign": 437, "malignant": 210, "normal": 133}  # tailles du vrai BUSI
-FAST_COUNTS = {"benign": 70, "malignant": 50, "normal": 16}
-DUPLICATE_FRACTION = 0.08  # BUSI en a ~19 % (Pawłowska et al. 2023) ; quelques-uns suffisent ici
+FAST_COUNTS = {"benign": 110, "malignant": 60, "normal": 16}  # assez pour trois parts (60 / 20 / 20 %)
+DUPLICATE_FRACTION = 0.19  # comme BUSI (Pawłowska et al. 2023)
 SECOND_MASK_FRACTION = 0.05
 # Comme en vrai, une part des masses a l'aspect de l'autre classe (bénigne irrégulière, maligne bien limitée) :
 # aucun modèle ne peut atteindre la perfection, et l'analyse des erreurs a de la matière.
-ATYPICAL_FRACTION = 0.12
-MIRROR_VERSION = 2
+ATYPICAL_FRACTION = 0.15  # réglée pour que l'AUC FAST du miroir soit proche de celle du vrai BUSI (≈ 0,87)
+MIRROR_VERSION = 3
 
 
 def make_busi_mirror(root: Path | str | None = None, counts: dict | None = None,
