@@ -213,5 +213,32 @@ def to_model_input(images: np.ndarray, size: int | None = None, channels: int = 
     return batch.astype(np.float32)
 
 
+def simulate_scanner(images, contrast: float = 1.0, gamma: float = 1.0, noise_std: float = 0.0,
+                     resolution: float = 1.0, seed: int = 0) -> np.ndarray:
+    """Les mêmes images vues par un autre appareil : float32 dans [0, 1], même forme que `images`.
+
+    `images` : uint8 (0 à 255) ou float dans [0, 1], de forme (N, H, W) ou (N, H, W, 1). Quatre étapes :
+
+    1. **contraste** autour du gris moyen : x ← clip(0,5 + contrast · (x − 0,5), 0, 1) ;
+    2. **gamma** (réglage de la courbe de réponse) : x ← x ** gamma (gamma > 1 assombrit les tons moyens) ;
+    3. **résolution** : réduction à `resolution` × la taille, puis agrandissement (le détail perdu ne revient pas) ;
+    4. **bruit** électronique : x ← clip(x + N(0, noise_std²), 0, 1), tiré avec la graine `seed`.
+    """
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    x = np.clip(0.5 + contrast * (x - 0.5), 0.0, 1.0)
+    x = x ** gamma
+    if resolution != 1.0:
+        import cv2
+
+        height, width = x.shape[1:3]
+        small = (max(1, int(round(width * resolution))), max(1, int(round(height * resolution))))
+        x = np.stack([cv2.resize(cv2.resize(image, small, interpolation=cv2.INTER_AREA), (width, height),
+                                 interpolation=cv2.INTER_LINEAR).reshape(image.shape) for image in x])
+    if noise_std > 0:
+        x = x + np.random.default_rng(seed).normal(0.0, noise_std, x.shape).astype(np.float32)
+    return np.clip(x, 0.0, 1.0).astype(np.float32)
+
+
 __all__ = ["OFFICIAL_FILES", "download_medmnist", "load_medmnist", "make_medmnist_mirror", "md5sum", "read_npz",
-           "to_model_input"]
+           "simulate_scanner", "to_model_input"]
