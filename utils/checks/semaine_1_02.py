@@ -8,7 +8,7 @@ from . import Verdict, call_answer, ensure_done, report
 DRIFT_CHOICES = ("A", "B", "C", "D")
 _DRIFT_ANSWER = "C"
 _DRIFT_HINTS = {
-    "A": "Regardez la ligne imprimée sous la figure : H1 a plus de patientes que H0 et H2. Ce n'est pas la "
+    "A": "Regardez les lignes imprimées sous les figures : H1 a plus de patientes que H0 et H2. Ce n'est pas la "
          "quantité de données qui lui manque, c'est leur variété.",
     "B": "Il n'y a aucun bruit ajouté dans ce notebook : la confidentialité différentielle viendra en semaine 6.",
     "D": "Le taux d'apprentissage de SGD est constant ici (SGD(learning_rate=0.1)). Comparez plutôt le point de "
