@@ -106,3 +106,20 @@ def test_cnn_with_augmentation_has_the_same_layers_after_it():
     image = np.random.default_rng(0).uniform(0, 1, (1, 64, 64, 1)).astype(np.float32)
     augmented.set_weights(plain.get_weights())
     np.testing.assert_allclose(augmented.predict(image, verbose=0), plain.predict(image, verbose=0), rtol=1e-5)
+
+
+def test_workshop_shows_the_cnn_it_trains_and_describes_it_right():
+    """semaine_1/01 affiche le code de build_cnn (celui qui tourne) et son texte compte bien les couches."""
+    import nbformat
+
+    from utils.notebooks import ROOT
+
+    nb = nbformat.read(ROOT / "semaine_1" / "solutions" / "01_atelier_cancer_sein.ipynb", 4)
+    code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert "inspect.getsource(build_cnn)" in code
+    assert "from utils.models import build_cnn" in code and "def build_cnn" not in code
+    assert "inspect.getsource(bootstrap_auc_ci)" in code
+    assert "**quatre convolutions**" in text and "**trois max-pooling**" in text and "**max global**" in text
+    assert "Trois blocs convolution" not in text
+    assert "rappel (*callback*)" not in text.lower()
