@@ -1,0 +1,55 @@
+"""Tests des vérifications d'exercices de semaine_6_a_8/01 : bonnes réponses acceptées, mauvaises signalées."""
+import numpy as np
+import pytest
+
+from utils.checks import ExerciseNotDone
+from utils.checks import semaine_6_a_8_01 as checks
+
+
+def _not_written(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_sign_flip_check(capsys):
+    assert checks.check_sign_flip(lambda g, l, k: [a - k * (b - a) for a, b in zip(g, l)])
+    assert not checks.check_sign_flip(lambda g, l, k: [a + k * (b - a) for a, b in zip(g, l)])  # amplifiée, pas renversée
+    assert "signe moins" in capsys.readouterr().out
+    assert not checks.check_sign_flip(lambda g, l, k: [-k * (b - a) for a, b in zip(g, l)])  # sans les poids globaux
+    assert "pas une différence" in capsys.readouterr().out
+    with pytest.raises(ExerciseNotDone):
+        checks.check_sign_flip(_not_written)
+
+
+def test_backdoor_success_check(capsys):
+    def right(predicted, true_labels, target):
+        predicted, true_labels = np.asarray(predicted), np.asarray(true_labels)
+        return float(np.mean(predicted[true_labels != target] == target))
+
+    assert checks.check_backdoor_success(right)
+    assert not checks.check_backdoor_success(lambda p, t, target: float(np.mean(np.asarray(p) == target)))
+    assert "déjà malignes" in capsys.readouterr().out
+    assert not checks.check_backdoor_success(lambda p, t, target: float(np.mean(np.asarray(p) == np.asarray(t))))
+    assert "exactitude" in capsys.readouterr().out
+    assert not checks.check_backdoor_success(  # cible écrite en dur
+        lambda p, t, target: float(np.mean(np.asarray(p)[np.asarray(t) != 0] == 0)))
+    with pytest.raises(ExerciseNotDone):
+        checks.check_backdoor_success(_not_written)
+
+
+def test_membership_guess_check(capsys):
+    assert checks.check_membership_guess(lambda losses, threshold: np.asarray(losses) < threshold)
+    assert not checks.check_membership_guess(lambda losses, threshold: np.asarray(losses) > threshold)
+    assert "inversé" in capsys.readouterr().out
+    assert not checks.check_membership_guess(lambda losses, threshold: np.asarray(losses) <= threshold)
+    assert "Strictement" in capsys.readouterr().out
+    with pytest.raises(ExerciseNotDone):
+        checks.check_membership_guess(_not_written)
+
+
+def test_label_from_gradient_check(capsys):
+    assert checks.check_label_from_gradient(lambda g: int(np.argmin(np.asarray(g[-1]).reshape(-1))))
+    assert not checks.check_label_from_gradient(lambda g: int(np.argmax(np.asarray(g[-1]).reshape(-1))))
+    assert "plus petite" in capsys.readouterr().out
+    assert not checks.check_label_from_gradient(lambda g: 0)
+    with pytest.raises(ExerciseNotDone):
+        checks.check_label_from_gradient(_not_written)
