@@ -34,7 +34,7 @@ import numpy as np
 
 ATTACKS = ("none", "label_flip", "sign_flip", "backdoor")
 DEFENCES = ("fedavg", "fedmedian", "fedtrimmedavg", "krum", "bulyan", "dp")
-DP_SIGMAS = (0.0, 0.01, 0.05, 0.2)
+DP_SIGMAS = (0.0, 0.05, 0.2, 0.5, 1.0)
 
 
 def run(*, rounds: int = 3, local_epochs: int = 1, attacks=ATTACKS, defences=DEFENCES, sigmas=DP_SIGMAS,
@@ -46,10 +46,11 @@ def run(*, rounds: int = 3, local_epochs: int = 1, attacks=ATTACKS, defences=DEF
     federation = security.load_breast_federation(7, seed=seed)
     start = time.perf_counter()
     initial = security.pretrained_weights(federation, epochs=pretrain_epochs, seed=seed)
-    clipping_norm = honest_update_norm(federation, initial, seed=seed)
+    clipping_norm = security.update_norm(federation, initial, seed=seed)
+    dp_clipping = security.update_norm(federation, security_start(federation, seed), epochs=dp_local_epochs, seed=seed)
     results: dict = {"settings": {"hospitals": 7, "attackers": 2, "rounds": rounds, "local_epochs": local_epochs,
                                   "pretrain_epochs": pretrain_epochs, "dp_clipping_norm": round(clipping_norm, 4),
-                                  "dp_noise_multiplier_grid": 0.05, "engine": engine, "source": federation["source"]}}
+                                  "dp_noise_multiplier_grid": 0.05, "dp_training_clipping_norm": round(dp_clipping, 4), "engine": engine, "source": federation["source"]}}
     reference = {}
     for defence in defences:
         for attack in attacks:
@@ -61,12 +62,12 @@ def run(*, rounds: int = 3, local_epochs: int = 1, attacks=ATTACKS, defences=DEF
             if attack == "none":
                 reference[defence] = cell["predictions"]
             results[f"{attack}/{defence}"] = {key: round(float(cell[key]), 4)
-                                              for key in ("clean_acc", "auc", "attack_success") if key in cell}
+                                              for key in ("clean_acc", "auc", "attack_success", "trigger_rate") if key in cell}
             if verbose:
                 print(f"{attack:>10} / {defence:<13} {results[f'{attack}/{defence}']}  ({time.perf_counter() - t0:.0f} s)",
                       flush=True)
     for sigma in sigmas:
-        results[f"dp/sigma={sigma:g}"] = dp_setting(federation, sigma, clipping_norm, rounds=dp_rounds,
+        results[f"dp/sigma={sigma:g}"] = dp_setting(federation, sigma, dp_clipping, rounds=dp_rounds,
                                                     local_epochs=dp_local_epochs, seed=seed, engine=engine)
         if verbose:
             print(f"dp sigma={sigma:g} {results[f'dp/sigma={sigma:g}']}", flush=True)
@@ -74,40 +75,27 @@ def run(*, rounds: int = 3, local_epochs: int = 1, attacks=ATTACKS, defences=DEF
     return results
 
 
-def honest_update_norm(federation: dict, initial, *, seed: int = 0) -> float:
-    """Norme L2 de la mise à jour d'un hôpital honnête (le dernier) après une époque : la norme d'écrêtage DP."""
-    import keras
-
-    from utils import security
-
-    keras.utils.set_random_seed(seed)
-    model = security.build_breast_cnn(federation["mean"], federation["std"])
-    model.set_weights(initial)
-    model.fit(*federation["clients"][-1], epochs=1, batch_size=16, verbose=0)
-    return float(np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(model.get_weights(), initial))))
-
-
 def dp_setting(federation: dict, sigma: float, clipping_norm: float, *, rounds: int, local_epochs: int,
                seed: int = 0, engine: str = "ray") -> dict:
-    """Un modèle entraîné à partir de zéro, FedAvg (σ = 0, écrêtage seul) ou DP côté serveur (σ > 0)."""
+    """Un modèle entraîné à partir de zéro, FedAvg (σ = 0) ou DP côté serveur (σ > 0) : ε, AUC, attaque d'appartenance."""
+    from utils import security
+
+    cell = security.dp_training(federation, sigma, clipping_norm, rounds=rounds, local_epochs=local_epochs,
+                                seed=seed, engine=engine)
+    epsilon = cell["epsilon"]
+    return {"epsilon": round(epsilon, 2) if np.isfinite(epsilon) else "inf", "auc": round(cell["auc"], 4),
+            "clean_acc": round(cell["clean_acc"], 4), "mia_auc": round(cell["mia_auc"], 4),
+            "mia_ci": [round(v, 4) for v in cell["mia_ci"]], "loss_gap": round(cell["loss_gap"], 4)}
+
+
+def security_start(federation: dict, seed: int = 0):
+    """Les poids initiaux (aléatoires, graine `seed`) d'un entraînement à partir de zéro."""
     import keras
 
     from utils import security
 
     keras.utils.set_random_seed(seed)
-    start = security.build_breast_cnn(federation["mean"], federation["std"]).get_weights()
-    # À partir de zéro, une mise à jour de plusieurs époques est plus grande : écrêtage 10 fois plus large.
-    cell = security.run_scenario(federation, "none", "dp" if sigma > 0 else "fedavg", initial_weights=start,
-                                 rounds=rounds, local_epochs=local_epochs, seed=seed, engine=engine,
-                                 noise_multiplier=max(sigma, 1e-9), clipping_norm=10 * clipping_norm)
-    model = security.build_breast_cnn(federation["mean"], federation["std"])
-    model.set_weights(cell["weights"])
-    attack = security.membership_inference(model, (federation["x_train"], federation["y_train"]),
-                                           (federation["x_test"], federation["y_test"]), seed=seed)
-    epsilon = security.dp_epsilon(sigma, rounds=rounds) if sigma > 0 else float("inf")
-    return {"epsilon": round(epsilon, 2) if np.isfinite(epsilon) else "inf", "auc": round(cell["auc"], 4),
-            "clean_acc": round(cell["clean_acc"], 4), "mia_auc": round(attack["auc"], 4),
-            "loss_gap": round(attack["gap"], 4)}
+    return security.build_breast_cnn(federation["mean"], federation["std"]).get_weights()
 
 
 def table(results: dict) -> str:

@@ -148,3 +148,13 @@ def test_make_strategy_uses_flower_strategies():
                       flower.DifferentialPrivacyServerSideFixedClipping)
     with pytest.raises(ValueError):
         security.make_strategy("moyenne", 7)
+
+
+def test_secagg_plus_hides_updates_but_keeps_the_sum():
+    clear = security.run_secagg_demo(4, dimension=50, secure=False)
+    assert np.allclose(clear["seen"], clear["true_update"])  # sans SecAgg+ : le serveur lit la mise à jour
+    assert np.allclose(clear["aggregate"], clear["expected_mean"], atol=1e-6)
+    secure = security.run_secagg_demo(4, dimension=50, secure=True, attackers=[1])
+    assert secure["seen"].dtype.kind in "iu" and not np.allclose(secure["seen"], secure["true_update"])  # masqué
+    assert np.allclose(secure["aggregate"], secure["expected_mean"], atol=1e-3)  # somme exacte (quantification)
+    assert secure["messages"] > clear["messages"]  # plusieurs étapes de protocole par client

@@ -311,7 +311,8 @@ def run_scenario(federation: dict, attack: str, defence: str, *, initial_weights
                  reference_predictions=None) -> dict:
     """Une simulation Flower : `attack` (voir `ATTACKS`) par les hôpitaux 0..num_attackers−1, contre `defence`.
 
-    Renvoie `clean_acc` et `auc` (test, images propres), `attack_success` (porte dérobée : le taux de succès
+    Renvoie `clean_acc` et `auc` (test, images propres), `trigger_rate` (sans attaque : la part des images de
+    vraie classe ≠ `target` que le déclencheur suffit à faire classer `target`), `attack_success` (porte dérobée : le taux de succès
     sur les images de test de vraie classe ≠ `target` avec déclencheur ; attaques non ciblées : la part des images
     de test bien classées par `reference_predictions` — le même modèle sans attaque — et mal classées ici),
     `predictions` (classes prédites sur le test) et `weights` (modèle final).
@@ -335,10 +336,50 @@ def run_scenario(federation: dict, attack: str, defence: str, *, initial_weights
               "predictions": predictions, "weights": weights}
     if attack == "backdoor":
         result["attack_success"] = attack_success_rate(model, x_test, y_test, target=target)
+    elif attack == "none":  # le même déclencheur sur un modèle sans porte dérobée : le niveau de base
+        result["trigger_rate"] = attack_success_rate(model, x_test, y_test, target=target)
     elif attack != "none" and reference_predictions is not None:
         was_right = np.asarray(reference_predictions) == y_test
         result["attack_success"] = float(np.mean(was_right & (predictions != y_test)) / max(np.mean(was_right), 1e-12))
     return result
+
+
+def dp_training(federation: dict, noise_multiplier: float, clipping_norm: float, *, rounds: int = 3,
+                local_epochs: int = 5, seed: int = 0, engine: str = "ray") -> dict:
+    """Un modèle entraîné **à partir de zéro** par FedAvg, avec (σ > 0) ou sans (σ = 0) DP côté serveur.
+
+    `DifferentialPrivacyServerSideFixedClipping` de Flower écrête chaque mise à jour à `clipping_norm` et ajoute
+    à la moyenne un bruit gaussien d'écart-type σ·C/n. ε est calculé par `dp_epsilon` (tous les hôpitaux à
+    chaque tour, δ = 1e-5). L'attaque d'appartenance vise l'entraînement réuni (membres) contre le test.
+    Renvoie `epsilon`, `auc`, `clean_acc`, `mia_auc`, `mia_ci` (IC 95 % bootstrap), `loss_gap`, `weights`.
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    start = build_breast_cnn(federation["mean"], federation["std"]).get_weights()
+    cell = run_scenario(federation, "none", "dp" if noise_multiplier > 0 else "fedavg", initial_weights=start,
+                        rounds=rounds, local_epochs=local_epochs, seed=seed, engine=engine,
+                        noise_multiplier=max(noise_multiplier, 1e-9), clipping_norm=clipping_norm)
+    model = build_breast_cnn(federation["mean"], federation["std"])
+    model.set_weights(cell["weights"])
+    attack = membership_inference(model, (federation["x_train"], federation["y_train"]),
+                                  (federation["x_test"], federation["y_test"]), seed=seed)
+    epsilon = dp_epsilon(noise_multiplier, rounds=rounds) if noise_multiplier > 0 else float("inf")
+    return {"epsilon": epsilon, "auc": cell["auc"], "clean_acc": cell["clean_acc"], "mia_auc": attack["auc"],
+            "mia_ci": bootstrap_auc(attack["scores"], attack["is_member"], n_boot=200, seed=seed),
+            "loss_gap": attack["gap"], "weights": cell["weights"]}
+
+
+def update_norm(federation: dict, initial_weights, *, hospital: int = -1, epochs: int = 1, seed: int = 0) -> float:
+    """Norme L2 de la mise à jour d'un hôpital honnête (`epochs` époques à partir de `initial_weights`) :
+    l'ordre de grandeur d'où choisir la norme d'écrêtage de la DP."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_breast_cnn(federation["mean"], federation["std"])
+    model.set_weights(initial_weights)
+    model.fit(*federation["clients"][hospital], epochs=epochs, batch_size=16, verbose=0)
+    return float(np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(model.get_weights(), initial_weights))))
 
 
 # ============================================================================ inférence d'appartenance
@@ -559,25 +600,92 @@ def dp_epsilon(noise_multiplier: float, *, rounds: int, sampling_rate: float = 1
 
 
 # ============================================================================ agrégation sécurisée (SecAgg+)
-def run_secagg_demo(num_clients: int = 4, *, dimension: int = 1000, rounds: int = 1, secure: bool = True,
+def run_secagg_demo(num_clients: int = 5, *, dimension: int = 1000, rounds: int = 1, secure: bool = True,
                     attackers: Iterable[int] = (), attack_factor: float = -20.0, seed: int = 0) -> dict:
     """Un tour d'agrégation avec ou sans SecAgg+ (Bell et al., 2020), dans un petit ServerApp de Flower.
 
-    Chaque client a un « modèle » de `dimension` nombres (sa mise à jour) ; le serveur agrège par FedAvg.
-    - `secure=True` : `secaggplus_mod` sur les clients et `SecAggPlusWorkflow` sur le serveur (le flux
-      « hérité » de Flower, `LegacyContext` + `DefaultWorkflow`, le seul où SecAgg+ existe dans Flower 1.41 :
-      le `run_flower_simulation` du cours ne peut donc pas le porter) ;
-    - `secure=False` : le même ServerApp, FedAvg ordinaire.
-    Les `attackers` multiplient leur mise à jour par `attack_factor` avant masquage.
+    Chaque client a une « mise à jour » de `dimension` nombres ; le serveur fait FedAvg.
+    - `secure=True` : `secaggplus_mod` sur les clients et `SecAggPlusWorkflow` sur le serveur. Dans Flower 1.41,
+      SecAgg+ n'existe que dans le flux « hérité » (`LegacyContext` + `DefaultWorkflow`, stratégie de
+      `flwr.server.strategy`, client `NumPyClient`) : `run_flower_simulation` du cours (API Message) ne peut
+      pas le porter, d'où ce ServerApp dédié, lancé par `flwr.simulation.run_simulation` (clients dans ce processus) ;
+    - `secure=False` : le même ServerApp et les mêmes clients, sans le mod ni le flux SecAgg+.
+    Les `attackers` multiplient leur mise à jour par `attack_factor` avant l'envoi (une mise à jour empoisonnée).
 
-    Renvoie : `seen` (ce que le serveur a reçu du client 0 : la mise à jour en clair, ou des nombres masqués),
-    `true_update` (la vraie mise à jour du client 0), `aggregate` (le résultat agrégé), `expected_mean`
-    (la moyenne exacte des mises à jour envoyées), `seconds` (durée de la simulation).
+    Renvoie : `seen` (ce que le serveur a reçu du client de `partition-id` 0 : sa mise à jour en clair, ou le
+    vecteur masqué et quantifié de SecAgg+), `true_update` (la mise à jour de ce client), `aggregate` (le modèle
+    agrégé), `expected_mean` (la moyenne exacte de ce que les clients ont voulu envoyer), `seconds` (durée de la
+    simulation) et `messages` (nombre de messages échangés).
     """
-    from .federated._secagg import secagg_simulation
+    import copy
+    import time
 
-    return secagg_simulation(num_clients=num_clients, dimension=dimension, rounds=rounds, secure=secure,
-                             attackers=tuple(int(a) for a in attackers), attack_factor=attack_factor, seed=seed)
+    from flwr.client import NumPyClient
+    from flwr.client.mod import secaggplus_mod
+    from flwr.clientapp import ClientApp
+    from flwr.common import bytes_to_ndarray, ndarrays_to_parameters
+    from flwr.server import LegacyContext, ServerApp, ServerConfig
+    from flwr.server.strategy import FedAvg as LegacyFedAvg
+    from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+    from flwr.simulation import run_simulation
+
+    from .federated import _engine
+
+    rng = np.random.default_rng(seed)
+    updates = [rng.normal(0.0, 0.1, size=dimension).astype(np.float32) for _ in range(num_clients)]
+    attackers = {int(a) for a in attackers}
+    sent = [u * attack_factor if i in attackers else u for i, u in enumerate(updates)]
+    record = {"seen": {}, "aggregate": None, "messages": 0}
+
+    class UpdateClient(NumPyClient):
+        def __init__(self, partition_id):
+            self.partition_id = partition_id
+
+        def fit(self, parameters, config):
+            return [sent[self.partition_id]], 10, {}  # même poids pour tous : FedAvg = moyenne simple
+
+    def client_fn(context):
+        return UpdateClient(int(context.node_config["partition-id"])).to_client()
+
+    def spy_mod(msg, context, call_next):  # ce qui quitte le client (après le masquage de secaggplus_mod)
+        # Clients dans ce processus : le message n'est pas sérialisé comme sur un réseau, et secaggplus_mod
+        # modifie sa configuration ; chaque client travaille donc sur sa propre copie.
+        msg.content = copy.deepcopy(msg.content)
+        reply = call_next(msg, context)
+        partition_id = int(context.node_config["partition-id"])
+        if partition_id == 0 and not reply.has_error():
+            for config in reply.content.config_records.values():
+                if "masked_params" in config:  # SecAgg+ : le vecteur masqué (entiers modulo, quantifiés)
+                    masked = [bytes_to_ndarray(b) for b in config["masked_params"]]
+                    record["seen"][0] = max(masked, key=np.size)
+            for name, arrays in reply.content.array_records.items():
+                values = arrays.to_numpy_ndarrays()
+                if "parameters" in name and values:  # sans SecAgg+ : la mise à jour en clair
+                    record["seen"][0] = values[0]
+        record["messages"] += 1
+        return reply
+
+    mods = [spy_mod, secaggplus_mod] if secure else [spy_mod]
+    client_app = ClientApp(client_fn=client_fn, mods=mods)
+    server_app = ServerApp()
+
+    @server_app.main()
+    def main(grid, context):
+        strategy = LegacyFedAvg(fraction_fit=1.0, fraction_evaluate=0.0, min_fit_clients=num_clients,
+                                min_available_clients=num_clients,
+                                initial_parameters=ndarrays_to_parameters([np.zeros(dimension, np.float32)]))
+        legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=rounds), strategy=strategy)
+        fit_workflow = (SecAggPlusWorkflow(num_shares=num_clients, reconstruction_threshold=num_clients - 1,
+                                           clipping_range=8.0) if secure else None)
+        DefaultWorkflow(fit_workflow=fit_workflow)(grid, legacy)
+        record["aggregate"] = legacy.state.array_records["parameters"].to_numpy_ndarrays()[0]  # le modèle agrégé
+
+    start = time.perf_counter()
+    with _engine.quiet(), _engine.simulation_backend("local"):
+        run_simulation(server_app=server_app, client_app=client_app, num_supernodes=num_clients)
+    seconds = time.perf_counter() - start
+    return {"seen": record["seen"].get(0), "true_update": sent[0], "aggregate": record["aggregate"],
+            "expected_mean": np.mean(sent, axis=0), "seconds": seconds, "messages": record["messages"]}
 
 
 __all__ = [
