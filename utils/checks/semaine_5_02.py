@@ -47,7 +47,7 @@ def check_local_layers(is_local, model) -> bool:
     batchnorm = [layer.name for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     weighted_others = [layer.name for layer in model.layers
                        if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
-    other = keras.layers.BatchNormalization(name="normalisation_sans_bn_dans_le_nom")
+    other = keras.layers.BatchNormalization(name="normalisation_par_lot")
     by_type = bool(call_answer(is_local, other, name="is_local"))
     return report("Exercice 2 — les couches locales de FedBN", [
         (set(batchnorm) <= set(chosen), "toutes les couches de normalisation par lot restent locales",
