@@ -48,3 +48,48 @@ def test_unanswered_exercise_raises_the_french_not_done_message():
 
     with pytest.raises(ExerciseNotDone, match="pas encore écrite"):
         call_answer(not_written)
+
+
+# --------------------------------------------------------------------------- démarrage silencieux (issue 8 §3)
+def test_tensorflow_startup_lines_are_held_back_but_other_lines_pass(capfd):
+    import os
+
+    from utils.runtime import _TF_STARTUP_NOISE, _filtered_stderr
+
+    with _filtered_stderr(_TF_STARTUP_NOISE):
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")
+        os.write(2, b"I0000 00:00:1.0 1 port.cc:153] oneDNN custom operations are on. You may see...\n")
+        os.write(2, b"une vraie erreur du C++\n")
+    err = capfd.readouterr().err
+    assert "une vraie erreur du C++" in err
+    assert "absl::InitializeLog" not in err and "oneDNN" not in err
+
+
+def test_importing_tensorflow_after_runtime_prints_no_cpp_startup_lines():
+    import subprocess
+    import sys
+
+    pytest.importorskip("tensorflow")
+    code = "import utils.runtime, tensorflow as tf; print(tf.__loader__.__class__.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "COURSE_TF_STARTUP_LOGS": "0"})
+    assert done.returncode == 0, done.stderr
+    assert "absl::InitializeLog" not in done.stderr and "oneDNN custom operations" not in done.stderr
+    assert done.stdout.strip() != "_QuietLoader"  # TensorFlow garde son vrai chargeur
+
+
+def test_missing_opencv_gets_a_french_message():
+    from utils.runtime import _MissingOpenCV
+
+    finder = _MissingOpenCV()
+    assert finder.find_spec("numpy") is None
+    with pytest.raises(ModuleNotFoundError, match="requirements.txt"):
+        finder.find_spec("cv2")
+
+
+def test_ray_is_told_not_to_dump_a_stack_on_sigterm():
+    import os
+
+    import utils.federated._engine  # noqa: F401  (fixe les variables avant Ray)
+
+    assert os.environ["RAY_DISABLE_FAILURE_SIGNAL_HANDLER"] == "1"
