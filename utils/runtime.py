@@ -46,6 +46,7 @@ _TF_STARTUP_NOISE = re.compile(
     r"|Unable to register cu(DNN|FFT|BLAS) factory"
     r"|computation placer already registered"
     r"|TF-TRT Warning: Could not find TensorRT"
+    r"|cudart_stub\.cc.*Could not find cuda drivers"  # paquet « tensorflow » complet sur une machine sans GPU
 )
 
 
@@ -233,7 +234,9 @@ def environment_report(extra: dict | None = None) -> EnvironmentReport:
     if "tensorflow" in sys.modules:
         import tensorflow as tf
 
-        report["gpu"] = ", ".join(d.name for d in tf.config.list_physical_devices("GPU")) or "aucun"
+        with _filtered_stderr(_TF_STARTUP_NOISE):  # la première recherche de GPU réécrit « Could not find cuda drivers »
+            gpus = tf.config.list_physical_devices("GPU")
+        report["gpu"] = ", ".join(d.name for d in gpus) or "aucun"
     report.update(extra or {})
     width = max(len(key) for key in report)
     print("Environnement du cours")

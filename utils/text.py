@@ -1,6 +1,6 @@
-"""Outils pour le texte clinique : nettoyage des transcriptions, masquage des en-têtes, pseudonymisation simple.
+"""Outils pour le texte clinique : nettoyage des transcriptions, masquage des en-têtes, dé-identification simple.
 
-Le pseudonymiseur par expressions régulières (`scrub_identifiers`) sert à **montrer** le principe et ses
+L'outil de dé-identification par expressions régulières (`scrub_identifiers`) sert à **montrer** le principe et ses
 limites : il ne remplace pas un outil de dé-identification validé (voir semaine 2).
 """
 from __future__ import annotations
