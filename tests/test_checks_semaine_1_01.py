@@ -10,12 +10,9 @@ import pytest
 from utils.checks import ExerciseNotDone
 from utils.checks import semaine_1_01 as checks
 from utils.notebooks import ROOT, make_student, read, course_config
+from check_helpers import not_written as _not_written
 
 SOLUTION = ROOT / "semaine_1" / "solutions" / "01_atelier_cancer_sein.ipynb"
-
-
-def _not_written(*args, **kwargs):
-    raise NotImplementedError()
 
 
 @pytest.fixture(scope="module")

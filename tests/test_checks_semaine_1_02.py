@@ -10,12 +10,9 @@ import pytest
 from utils.checks import ExerciseNotDone
 from utils.checks import semaine_1_02 as checks
 from utils.federated import fedavg, partition_dirichlet
+from check_helpers import not_written as _not_written
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "semaine_1" / "solutions" / "02_introduction_apprentissage_federe.ipynb"
-
-
-def _not_written(*args, **kwargs):
-    raise NotImplementedError()
 
 
 # --------------------------------------------------------------------------- exercice 1

@@ -10,27 +10,15 @@ from pydicom.pixels import apply_modality_lut
 from utils.checks import ExerciseNotDone
 from utils.checks import semaine_2_01 as checks
 from utils.privacy import pseudonymize, remap_uid
+from check_helpers import not_written as _not_written, failed_with as _failed_with
 
 SECRET = "cle-de-test"
-
-
-def _not_written(*args, **kwargs):
-    """Ce que contient la version étudiante : la signature, puis `raise NotImplementedError()`."""
-    raise NotImplementedError()
 
 
 def _assert_not_done(check, *args):
     for answer in (None, _not_written):
         with pytest.raises(ExerciseNotDone, match="pas encore"):
             check(answer, *args)
-
-
-def _failed_with(capsys, verdict, *hints):
-    out = capsys.readouterr().out
-    assert not verdict, out
-    assert "❌" in out and "Presque" in out
-    for hint in hints:
-        assert hint in out, f"indice attendu : {hint!r}\n{out}"
 
 
 @pytest.fixture

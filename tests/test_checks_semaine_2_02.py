@@ -8,20 +8,9 @@ import pytest
 from utils.checks import ExerciseNotDone
 from utils.checks import semaine_2_02 as checks
 from utils.privacy import generalize_age, laplace_mechanism, plain_hash, suppress_small_classes
+from check_helpers import not_written as _not_written, failed_with as _failed_with
 
 QUASI_IDENTIFIERS = ["AGE", "GENDER", "ETHNICITY", "MARITAL_STATUS"]
-
-
-def _not_written(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def _failed_with(capsys, verdict, *hints):
-    out = capsys.readouterr().out
-    assert not verdict, out
-    assert "❌" in out and "Presque" in out
-    for hint in hints:
-        assert hint in out, f"indice attendu : {hint!r}\n{out}"
 
 
 # --------------------------------------------------------------------------- exercice 1 : attaque par dictionnaire

@@ -6,12 +6,9 @@ from sklearn.metrics import accuracy_score, f1_score
 from utils.checks import ExerciseNotDone
 from utils.checks import semaine_4_01 as checks
 from utils.text import mask_headers
+from check_helpers import not_written as _not_written
 
 Y_VAL = np.array([0] * 10 + [1] * 5 + [2] * 3)
-
-
-def _not_written(*args, **kwargs):
-    raise NotImplementedError()
 
 
 def test_majority_baseline_check(capsys):

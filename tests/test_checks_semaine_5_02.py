@@ -6,10 +6,7 @@ import pytest
 from utils.checks import ExerciseNotDone
 from utils.checks import semaine_5_02 as checks
 from utils.data.medmnist import simulate_scanner
-
-
-def _not_written(*args, **kwargs):
-    raise NotImplementedError()
+from check_helpers import not_written as _not_written
 
 
 def reference(images, contrast, gamma, noise_std, seed):
