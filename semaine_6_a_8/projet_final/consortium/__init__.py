@@ -1,0 +1,1 @@
+"""consortium : le projet final du cours, une application Flower (trois hôpitaux, CNN d échographie mammaire)."""

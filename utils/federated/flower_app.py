@@ -1,0 +1,410 @@
+"""Lancer l'application Flower du projet final (`semaine_6_a_8/projet_final`) : trois façons.
+
+- `run_app_in_process` : le `ServerApp` et le `ClientApp` de l'application, exécutés dans ce processus
+  par le moteur de simulation de Flower (hôpitaux simulés sans Ray) : le mode FAST du notebook ;
+- `run_app_simulation` : la vraie commande `flwr run <app>` sur une SuperLink locale de simulation
+  (`:local:`), comme dans un terminal ; la SuperLink que Flower laisse tourner en arrière-plan est arrêtée ;
+- `LocalDeployment` : une SuperLink et une SuperNode par hôpital, chacune dans son processus, sur des ports
+  libres de cette machine, avec ou sans TLS, puis `flwr run <app> <connexion> --stream`. Tous les
+  processus sont arrêtés à la sortie du bloc `with`, même après une erreur.
+
+Les trois lisent la configuration du run de `pyproject.toml`, remplacée par `run_config`, et l'application
+écrit ses résultats dans `results-dir/run-name/` (`config.json`, `metrics.json`, `model.keras`).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from contextlib import closing
+from pathlib import Path
+
+# Ce que Flower fait par défaut et qu'un cours hors ligne ne veut pas : télémétrie, recherche de mise à
+# jour, installation des dépendances de l'application à chaque run (`uv sync` dans un nouvel
+# environnement : TensorFlow retéléchargé). Tout est déjà installé dans l'environnement du cours.
+QUIET_FLOWER = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
+                "FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION": "1"}
+
+
+class FlowerRunError(RuntimeError):
+    """Un run de l'application Flower a échoué, ou n'a pas fini à temps ; le message cite la fin du journal."""
+
+
+# ============================================================================ configuration du run
+def app_run_config(app_dir: str | Path, overrides: dict | None = None) -> dict:
+    """La configuration du run : `[tool.flwr.app.config]` de `pyproject.toml`, remplacée par `overrides`."""
+    with open(Path(app_dir) / "pyproject.toml", "rb") as file:
+        config = dict(tomllib.load(file)["tool"]["flwr"]["app"]["config"])
+    unknown = sorted(set(overrides or {}) - set(config))
+    if unknown:
+        raise KeyError(f"clés inconnues de la configuration du run : {', '.join(unknown)} ; "
+                       f"clés possibles : {', '.join(sorted(config))}.")
+    config.update(overrides or {})
+    return config
+
+
+def toml_overrides(overrides: dict) -> str:
+    """`--run-config` de `flwr run` : `clé=valeur` séparés par des espaces, valeurs écrites en TOML."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json.dumps(v)  # une chaîne TOML entre guillemets
+        return repr(v)
+    return " ".join(f"{key}={value(v)}" for key, v in overrides.items())
+
+
+def read_results(folder: str | Path) -> dict:
+    """Les résultats d'un run : `config` (dict), `rounds` (une ligne par tour), `seconds`, `model_path`."""
+    folder = Path(folder)
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    return {"config": json.loads((folder / "config.json").read_text(encoding="utf-8")),
+            "rounds": metrics["rounds"], "seconds": metrics["seconds"], "model_path": folder / "model.keras",
+            "folder": folder}
+
+
+def _results_folder(config: dict) -> Path:
+    if not config.get("run-name"):
+        raise ValueError("donnez un `run-name` : c'est le nom du dossier de résultats à relire.")
+    return Path(str(config["results-dir"])).expanduser() / str(config["run-name"])
+
+
+# ============================================================================ 1. dans ce processus
+def run_app_in_process(app_dir: str | Path, overrides: dict, *, num_hospitals: int | None = None) -> dict:
+    """Exécute l'application dans ce processus (simulation de Flower sans Ray) ; renvoie `read_results`.
+
+    Le `ServerApp` et le `ClientApp` sont ceux de `pyproject.toml`, importés tels quels ; seule la
+    configuration du run leur est donnée ici, comme `flwr run` le ferait.
+    """
+    from flwr.app import Context
+    from flwr.clientapp import ClientApp
+    from flwr.serverapp import ServerApp
+    from flwr.simulation import run_simulation
+
+    from . import _engine
+
+    config = app_run_config(app_dir, overrides)
+    server_app, client_app = _load_components(app_dir)
+    num_hospitals = int(num_hospitals or config["num-hospitals"])
+
+    def with_run_config(context: Context) -> Context:
+        """Le même contexte, avec la configuration du run que `flwr run` y aurait mise."""
+        return Context(run_id=context.run_id, node_id=context.node_id, node_config=context.node_config,
+                       state=context.state, run_config=dict(config))
+
+    server = ServerApp()
+    client = ClientApp()
+
+    @server.main()
+    def main(grid, context):
+        server_app(grid, with_run_config(context))
+
+    @client.train()
+    def train(msg, context):
+        # Dans ce processus, les hôpitaux reçoivent le même objet message, que `secaggplus_mod` modifie :
+        # chacun travaille sur sa copie, comme après un vrai passage par le réseau.
+        msg.content = copy.deepcopy(msg.content)
+        return client_app(msg, with_run_config(context))
+
+    @client.evaluate()
+    def evaluate(msg, context):
+        return client_app(msg, with_run_config(context))
+
+    # Ici, un modèle neuf par message dans un même processus : TensorFlow retrace ses fonctions et le signale.
+    # C'est attendu (dans un déploiement, chaque message a son processus) : on ne garde que ses erreurs.
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        with _engine.quiet(), _engine.simulation_backend("local"):
+            run_simulation(server_app=server, client_app=client, num_supernodes=num_hospitals)
+    finally:
+        tf_logger.setLevel(level)
+    return read_results(_results_folder(config))
+
+
+def _load_components(app_dir: str | Path):
+    """Le `ServerApp` et le `ClientApp` nommés dans `[tool.flwr.app.components]` (importés depuis `app_dir`)."""
+    import importlib
+
+    with open(Path(app_dir) / "pyproject.toml", "rb") as file:
+        components = tomllib.load(file)["tool"]["flwr"]["app"]["components"]
+    if str(Path(app_dir).resolve()) not in sys.path:
+        sys.path.insert(0, str(Path(app_dir).resolve()))  # ce que fait Flower avec le dossier de l'application
+    loaded = []
+    for key in ("serverapp", "clientapp"):
+        module, attribute = components[key].split(":")
+        loaded.append(getattr(importlib.import_module(module), attribute))
+    return loaded
+
+
+# ============================================================================ processus et ports
+def free_port() -> int:
+    """Un port TCP libre de cette machine (choisi par le système)."""
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    """Vrai si un processus écoute sur 127.0.0.1:`port`."""
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_port(port: int, process: subprocess.Popen, name: str, log: Path, timeout: float = 60) -> None:
+    """Attend que `process` écoute sur `port` ; erreur claire s'il meurt ou tarde."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise FlowerRunError(f"{name} s'est arrêté au démarrage (code {process.returncode}).\n{tail(log)}")
+        if port_open(port):
+            return
+        time.sleep(0.2)
+    raise FlowerRunError(f"{name} n'écoute toujours pas sur le port {port} après {timeout:.0f} s.\n{tail(log)}")
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    """Les dernières lignes d'un journal (pour les messages d'erreur)."""
+    try:
+        return "\n".join(Path(path).read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(pas de journal)"
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Arrête `process` et ses enfants (démarrés dans leur propre groupe) : SIGTERM, puis SIGKILL."""
+    if process.poll() is not None:
+        _kill_group(process.pid, signal.SIGKILL)  # des enfants ont pu survivre au parent
+        return
+    _kill_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    _kill_group(process.pid, signal.SIGKILL)
+    process.wait(timeout=grace)
+
+
+def _kill_group(pgid: int, sig) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def group_members(pgid: int) -> list[int]:
+    """Les processus encore vivants du groupe `pgid` (lu dans /proc ; Linux)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # fields[0] : état ; Z = zombie (déjà mort)
+            members.append(int(entry.name))
+    return members
+
+
+def flower_environment(flwr_home: Path, extra: dict | None = None) -> dict:
+    """Les variables d'environnement des commandes Flower : `FLWR_HOME` à part, et `QUIET_FLOWER`."""
+    env = {**os.environ, **QUIET_FLOWER, "FLWR_HOME": str(flwr_home), **(extra or {})}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def flower_command(name: str) -> str:
+    """Le chemin d'une commande de Flower (`flwr`, `flower-superlink`...) de l'environnement Python courant."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def run_flwr(app_dir: str | Path, connection: str | None, overrides: dict, *, env: dict, log: Path,
+             timeout: float) -> subprocess.CompletedProcess:
+    """`flwr run <app_dir> [connection] --stream --run-config ...`, journal dans `log`, au plus `timeout` s."""
+    command = [flower_command("flwr"), "run", str(app_dir), *([connection] if connection else []), "--stream",
+               "--run-config", toml_overrides(overrides)]
+    with open(log, "w", encoding="utf-8") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop_process_group(process)
+            raise FlowerRunError(f"`flwr run` n'a pas fini en {timeout:.0f} s : arrêté.\n{tail(log)}") from None
+        finally:
+            stop_process_group(process)
+    return subprocess.CompletedProcess(command, process.returncode)
+
+
+# ============================================================================ 2. `flwr run .` en simulation
+def run_app_simulation(app_dir: str | Path, overrides: dict, *, workdir: str | Path, timeout: float = 600) -> dict:
+    """`flwr run <app_dir>` sur la SuperLink locale de simulation (`:local:`), puis l'arrête ; renvoie `read_results`.
+
+    `workdir` : un dossier à soi, qui devient `FLWR_HOME` (connexions, applications installées, journaux).
+    La connexion « simulation » y est écrite : `num-hospitals` SuperNodes simulées, 1 CPU chacune.
+    """
+    config = app_run_config(app_dir, overrides)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    (workdir / "config.toml").write_text(
+        '[superlink]\ndefault = "simulation"\n\n[superlink.simulation]\naddress = ":local:"\n'
+        f"options.num-supernodes = {int(config['num-hospitals'])}\n"
+        "options.backend.client-resources.num-cpus = 1\n", encoding="utf-8")
+    env = flower_environment(workdir, {"FLWR_LOCAL_SUPERLINK_HTTP_API_PORT": str(port),
+                                       "FLWR_LOCAL_CONTROL_API_PORT": str(port)})
+    log = workdir / "flwr_run.log"
+    try:
+        completed = run_flwr(app_dir, None, overrides, env=env, log=log, timeout=timeout)
+    finally:
+        stop_local_superlink(port)
+    if completed.returncode != 0 or not (_results_folder(config) / "metrics.json").exists():
+        raise FlowerRunError(f"`flwr run` a échoué (code {completed.returncode}).\n{tail(log)}")
+    return read_results(_results_folder(config))
+
+
+def stop_local_superlink(port: int) -> None:
+    """Arrête la SuperLink `--simulation` que `flwr run` a démarrée en arrière-plan sur `port`, et ses enfants."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(b"flower-superlink" in arg for arg in argv) and str(port).encode() in argv:
+            pid = int(entry.name)
+            _kill_group(os.getpgid(pid) if _alive(pid) else pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _alive(pid):
+                _kill_group(os.getpgid(pid), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+# ============================================================================ 3. déploiement local
+class LocalDeployment:
+    """Une SuperLink et `num_hospitals` SuperNodes sur cette machine, chacune dans son processus.
+
+    Exemple ::
+
+        with LocalDeployment(app_dir, workdir, num_hospitals=3, certificates=None) as deployment:
+            results = deployment.run({"num-server-rounds": 2, "run-name": "essai", ...})
+
+    `certificates` : None (sans TLS, `--insecure`) ou le dossier de `generate_certificates.py`
+    (`ca.crt`, `server.pem`, `server.key`). Chaque processus a son journal dans `workdir/logs/`.
+    """
+
+    def __init__(self, app_dir: str | Path, workdir: str | Path, *, num_hospitals: int = 3,
+                 certificates: str | Path | None = None, startup_timeout: float = 60):
+        self.app_dir = Path(app_dir)
+        self.workdir = Path(workdir)
+        self.num_hospitals = num_hospitals
+        self.certificates = Path(certificates) if certificates else None
+        self.startup_timeout = startup_timeout
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.ports: dict[str, int] = {}
+        self.logs = self.workdir / "logs"
+        self.env = flower_environment(self.workdir)
+
+    # ----------------------------------------------------------------- démarrage
+    def __enter__(self) -> "LocalDeployment":
+        self.logs.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_superlink()
+            for hospital in range(self.num_hospitals):
+                self._start_supernode(hospital)
+            self._write_connection()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _tls_arguments(self, role: str) -> list[str]:
+        if self.certificates is None:
+            return ["--insecure"]  # en clair : pour un premier essai sur sa machine seulement
+        if role == "superlink":
+            return ["--ssl-ca-certfile", str(self.certificates / "ca.crt"),
+                    "--ssl-certfile", str(self.certificates / "server.pem"),
+                    "--ssl-keyfile", str(self.certificates / "server.key")]
+        return ["--root-certificates", str(self.certificates / "ca.crt")]
+
+    def _spawn(self, name: str, command: list[str], port: int) -> None:
+        log = self.logs / f"{name}.log"
+        with open(log, "w", encoding="utf-8") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                                       cwd=self.workdir, start_new_session=True)
+        self.processes[name], self.ports[name] = process, port
+        wait_for_port(port, process, name, log, self.startup_timeout)
+
+    def _start_superlink(self) -> None:
+        port = free_port()
+        self._spawn("superlink", [flower_command("flower-superlink"), *self._tls_arguments("superlink"),
+                                  "--port", str(port), "--database", str(self.workdir / "state.db"),
+                                  "--disable-runtime-dependency-installation"], port)
+
+    def _start_supernode(self, hospital: int) -> None:
+        port = free_port()  # l'API de la SuperNode pour son ClientApp (un port par hôpital)
+        self._spawn(f"supernode-{hospital}", [
+            flower_command("flower-supernode"), *self._tls_arguments("supernode"),
+            "--superlink", f"127.0.0.1:{self.ports['superlink']}", "--port", str(port),
+            "--node-config", f"partition-id={hospital} num-partitions={self.num_hospitals}"], port)
+
+    def _write_connection(self) -> None:
+        """La connexion « hopitaux » dans `FLWR_HOME/config.toml`, que `flwr run . hopitaux` utilise."""
+        security = (f'root-certificates = "{self.certificates / "ca.crt"}"' if self.certificates
+                    else "insecure = true")
+        (self.workdir / "config.toml").write_text(
+            '[superlink]\ndefault = "hopitaux"\n\n[superlink.hopitaux]\n'
+            f'address = "127.0.0.1:{self.ports["superlink"]}"\n{security}\n', encoding="utf-8")
+
+    # ----------------------------------------------------------------- run
+    def run(self, overrides: dict, *, timeout: float = 600) -> dict:
+        """`flwr run <app> hopitaux --stream` ; renvoie `read_results`, ou `FlowerRunError` avec la fin du journal."""
+        config = app_run_config(self.app_dir, overrides)
+        log = self.logs / f"flwr_run_{config.get('run-name') or 'run'}.log"
+        completed = run_flwr(self.app_dir, "hopitaux", overrides, env=self.env, log=log, timeout=timeout)
+        folder = _results_folder(config)
+        if completed.returncode != 0 or not (folder / "metrics.json").exists():
+            raise FlowerRunError(f"le run a échoué (code {completed.returncode}).\n{tail(log)}\n"
+                                 f"--- SuperLink ---\n{tail(self.logs / 'superlink.log', 15)}")
+        return read_results(folder)
+
+    def kill_hospital(self, hospital: int) -> None:
+        """Arrête brutalement la SuperNode d'un hôpital (panne, coupure réseau) : SIGKILL de tout son groupe."""
+        process = self.processes[f"supernode-{hospital}"]
+        _kill_group(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    # ----------------------------------------------------------------- arrêt
+    def stop(self) -> None:
+        """Arrête les SuperNodes puis la SuperLink, avec leurs enfants (ClientApp, ServerApp)."""
+        for name in sorted(self.processes, key=lambda n: n == "superlink"):  # la SuperLink en dernier
+            stop_process_group(self.processes[name])
+
+    def leftovers(self) -> dict:
+        """Ce qui reste après `stop` : processus vivants (par groupe) et ports encore ouverts. Vide si tout est propre."""
+        alive = {name: group_members(p.pid) for name, p in self.processes.items() if group_members(p.pid)}
+        ports = {name: port for name, port in self.ports.items() if port_open(port)}
+        return {"processes": alive, "ports": ports}
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
