@@ -18,6 +18,7 @@ Le miroir n'a pas la somme MD5 officielle : `load_medmnist` le sait et ne le sig
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -67,8 +68,14 @@ def make_medmnist_mirror(flag: str = "pneumoniamnist", root: str | Path | None =
         make = _pneumonia_image if flag == "pneumoniamnist" else _breast_image
         arrays[f"{split}_images"] = np.stack([make(int(label), rng, split) for label in labels])
         arrays[f"{split}_labels"] = labels[:, None]
-    np.savez_compressed(path, **arrays)
-    marker.write_text(json.dumps(params))
+    # Écriture atomique : plusieurs processus (les hôpitaux d'un déploiement local) peuvent générer le
+    # miroir en même temps ; chacun écrit son fichier temporaire, puis le renomme (jamais de fichier à moitié écrit).
+    temporary = root / f".{flag}.{os.getpid()}.tmp.npz"
+    np.savez_compressed(temporary, **arrays)
+    os.replace(temporary, path)
+    temporary_marker = root / f".{flag}.{os.getpid()}.tmp.json"
+    temporary_marker.write_text(json.dumps(params))
+    os.replace(temporary_marker, marker)
     return path
 
 

@@ -37,6 +37,33 @@ class FlowerRunError(RuntimeError):
     """Un run de l'application Flower a échoué, ou n'a pas fini à temps ; le message cite la fin du journal."""
 
 
+APP_IN_REPOSITORY = Path("semaine_6_a_8") / "projet_final"
+
+
+# ============================================================================ où est l'application
+def find_app(repository_url: str | None = None, destination: str | Path | None = None) -> Path:
+    """Le dossier de l'application Flower du projet final.
+
+    Dans le dépôt du cours (installation locale, CI) : `semaine_6_a_8/projet_final`. Dans Colab, le paquet
+    du cours est installé sans les notebooks ni l'application : on clone alors le dépôt (`repository_url`,
+    par exemple « https://github.com/<propriétaire>/<dépôt>.git ») dans `destination`.
+    """
+    here = Path(__file__).resolve().parents[2] / APP_IN_REPOSITORY
+    if (here / "pyproject.toml").exists():
+        return here
+    if repository_url is None:
+        raise FileNotFoundError(f"Application introuvable ({here}) : donnez l'adresse du dépôt du cours "
+                                "(`repository_url`) pour la cloner.")
+    destination = Path(destination or Path.cwd() / "cours-fl-sante")
+    if not (destination / APP_IN_REPOSITORY / "pyproject.toml").exists():
+        print(f"Clonage du dépôt du cours dans {destination} (pour son dossier {APP_IN_REPOSITORY})...")
+        completed = subprocess.run(["git", "clone", "--depth", "1", repository_url.removeprefix("git+"),
+                                    str(destination)], capture_output=True, text=True)
+        if completed.returncode != 0:
+            raise FlowerRunError(f"Clonage impossible ({repository_url}) : {completed.stderr.strip()[-500:]}")
+    return destination / APP_IN_REPOSITORY
+
+
 # ============================================================================ configuration du run
 def app_run_config(app_dir: str | Path, overrides: dict | None = None) -> dict:
     """La configuration du run : `[tool.flwr.app.config]` de `pyproject.toml`, remplacée par `overrides`."""

@@ -85,6 +85,9 @@ def run_fedavg(grid, context: Context, initial_weights, *, num_rounds: int, num_
     strategy = LegacyFedAvg(fraction_fit=1.0, fraction_evaluate=1.0, min_fit_clients=num_hospitals,
                             min_evaluate_clients=num_hospitals, min_available_clients=num_hospitals,
                             initial_parameters=ndarrays_to_parameters(initial_weights),
+                            # comme les stratégies de l'API Message : le numéro du tour dans la configuration
+                            on_fit_config_fn=lambda server_round: {"server-round": server_round},
+                            on_evaluate_config_fn=lambda server_round: {"server-round": server_round},
                             fit_metrics_aggregation_fn=weighted_average,
                             evaluate_metrics_aggregation_fn=weighted_average)
     legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=num_rounds), strategy=strategy)

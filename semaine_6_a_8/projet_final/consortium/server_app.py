@@ -63,7 +63,7 @@ class Attendance:
 
     Une stratégie de Flower attend, avant chaque tour, que `min-hospitals` hôpitaux soient connectés :
     sans limite de temps. Si un hôpital tombe pour de bon, le consortium attendrait indéfiniment.
-    Ici, après `round-timeout` secondes sans assez d'hôpitaux, le run s'arrête avec un message clair.
+    Ici, après `wait-for-hospitals` secondes sans assez d'hôpitaux, le run s'arrête avec un message clair.
     """
 
     def __init__(self, grid: Grid, *, min_hospitals: int, patience: float):
@@ -120,7 +120,7 @@ def main(grid: Grid, context: Context) -> None:
         strategy = make_strategy(run_config)
         result = strategy.start(
             grid=Attendance(grid, min_hospitals=int(run_config["min-hospitals"]),
-                            patience=float(run_config["round-timeout"])),
+                            patience=float(run_config["wait-for-hospitals"])),
             initial_arrays=ArrayRecord(initial_weights),  # les poids du tour 1
             num_rounds=num_rounds,
             timeout=float(run_config["round-timeout"]),  # un hôpital muet n'arrête pas le consortium
