@@ -39,7 +39,7 @@ def train_on_hospital_data(msg: Message, context: Context) -> Message:
     # Le modèle global reçu ; graine propre à cet hôpital et à ce tour : un run se rejoue à l'identique.
     model = fresh_model(received["weights"], float(run_config["learning-rate"]),
                         seed=int(run_config["seed"]) + 1000 * int(config.get("server-round", 0)) + partition_id)
-    metrics = train(model, data["x"], data["y"], epochs=int(run_config["local-epochs"]),
+    metrics = train(model, data["x"], data["y"], epochs=int(config["local-epochs"]),  # réglage envoyé par le serveur
                     batch_size=int(run_config["batch-size"]),
                     proximal_mu=float(config.get("proximal-mu", 0.0)))  # envoyé par la stratégie FedProx
     weights = model.get_weights()

@@ -75,7 +75,8 @@ def weighted_average(results) -> dict:
     return {name: sum(n * metrics[name] for n, metrics in results) / total for name in names}
 
 
-def run_fedavg(grid, context: Context, initial_weights, *, num_rounds: int, num_hospitals: int) -> dict:
+def run_fedavg(grid, context: Context, initial_weights, *, num_rounds: int, num_hospitals: int,
+               local_epochs: int) -> dict:
     """FedAvg avec SecAgg+ pendant `num_rounds` tours ; renvoie les poids finaux et les métriques par tour.
 
     Tous les hôpitaux sont nécessaires à chaque tour ; les masques sont partagés entre tous
@@ -86,7 +87,8 @@ def run_fedavg(grid, context: Context, initial_weights, *, num_rounds: int, num_
                             min_evaluate_clients=num_hospitals, min_available_clients=num_hospitals,
                             initial_parameters=ndarrays_to_parameters(initial_weights),
                             # comme les stratégies de l'API Message : le numéro du tour dans la configuration
-                            on_fit_config_fn=lambda server_round: {"server-round": server_round},
+                            on_fit_config_fn=lambda server_round: {"server-round": server_round,
+                                                                   "local-epochs": local_epochs},
                             on_evaluate_config_fn=lambda server_round: {"server-round": server_round},
                             fit_metrics_aggregation_fn=weighted_average,
                             evaluate_metrics_aggregation_fn=weighted_average)

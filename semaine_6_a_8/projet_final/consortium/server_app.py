@@ -114,7 +114,8 @@ def main(grid: Grid, context: Context) -> None:
             raise ValueError("secure-aggregation = true demande strategy = \"fedavg\" sans differential-privacy : "
                              "avec SecAgg+, le serveur ne voit que la somme des mises à jour, pas chacune.")
         outcome = secure_aggregation.run_fedavg(grid, context, initial_weights, num_rounds=num_rounds,
-                                                num_hospitals=int(run_config["num-hospitals"]))
+                                                num_hospitals=int(run_config["num-hospitals"]),
+                                                local_epochs=int(run_config["local-epochs"]))
         final_weights, rounds = outcome["weights"], outcome["rounds"]
     else:
         strategy = make_strategy(run_config)
@@ -124,6 +125,7 @@ def main(grid: Grid, context: Context) -> None:
             initial_arrays=ArrayRecord(initial_weights),  # les poids du tour 1
             num_rounds=num_rounds,
             timeout=float(run_config["round-timeout"]),  # un hôpital muet n'arrête pas le consortium
+            # les réglages envoyés aux hôpitaux à chaque tour (la stratégie y ajoute le numéro du tour)
             train_config=ConfigRecord({"local-epochs": int(run_config["local-epochs"])}),
         )
         final_weights = result.arrays.to_numpy_ndarrays()
