@@ -1,0 +1,134 @@
+"""Tests des vérifications du projet final (semaine_6_a_8/03) : jalons et exercices, bonnes et mauvaises réponses."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from check_helpers import failed_with, not_written
+from utils.checks import ExerciseNotDone
+from utils.checks import semaine_6_a_8_03 as checks
+from utils.federated.flower_app import find_app
+
+APP = find_app()
+REFERENCE_CONFIG = {"strategy": "fedprox", "proximal-mu": 0.05, "num-server-rounds": 8, "local-epochs": 2,
+                    "round-timeout": 300.0, "run-name": "fedprox-comite"}
+
+
+# ============================================================================ jalons
+def _audit(train=(158, 137, 251), val=(22, 20, 36), shares=(0.15, 0.05, 0.47)):
+    return pd.DataFrame({"images d'entraînement": train, "images de validation": val,
+                         "part de malins (entraînement)": shares, "part de malins (validation)": shares},
+                        index=[f"hôpital {h}" for h in range(len(train))])
+
+
+def test_milestone_audit(capsys):
+    assert checks.milestone_audit(_audit(), pooled_train=546, pooled_val=78)
+    failed_with(capsys, checks.milestone_audit(_audit(train=(158, 137, 200)), pooled_train=546, pooled_val=78),
+                "redonner l'entraînement")
+    failed_with(capsys, checks.milestone_audit(_audit(shares=(0.15, 0.0, 0.47)), pooled_train=546, pooled_val=78),
+                "Un hôpital sans cancer")
+    failed_with(capsys, checks.milestone_audit(_audit().iloc[:2], pooled_train=295, pooled_val=42), "Une ligne par hôpital")
+    failed_with(capsys, checks.milestone_audit(_audit().drop(columns="images de validation"), pooled_train=546,
+                                               pooled_val=78), "Colonnes attendues")
+
+
+def test_milestone_baseline(capsys):
+    assert checks.milestone_baseline(0.4, val_sensitivity=0.9, target=0.9, test_used=False)
+    failed_with(capsys, checks.milestone_baseline(0.4, val_sensitivity=0.9, target=0.9, test_used=True),
+                "une fois, à la fin")
+    failed_with(capsys, checks.milestone_baseline(0.5, val_sensitivity=0.6, target=0.9, test_used=False),
+                "choisi sur la validation")
+    failed_with(capsys, checks.milestone_baseline(None, val_sensitivity=0.9, target=0.9, test_used=False),
+                "threshold_for_sensitivity")
+
+
+# ============================================================================ exercice 1
+def test_consortium_config_reference_passes():
+    assert checks.check_consortium_config(dict(REFERENCE_CONFIG), APP)
+    assert checks.check_consortium_config({**REFERENCE_CONFIG, "round-timeout": 300}, APP)  # 300 ou 300.0
+    assert checks.check_consortium_config({**REFERENCE_CONFIG, "seed": 42}, APP)  # valeur par défaut : rien ne change
+
+
+def test_consortium_config_wrong_answers(capsys):
+    underscores = {key.replace("-", "_"): value for key, value in REFERENCE_CONFIG.items()}
+    failed_with(capsys, checks.check_consortium_config(underscores, APP), "« num_server_rounds » → « num-server-rounds » ?")
+    failed_with(capsys, checks.check_consortium_config({**REFERENCE_CONFIG, "num-server-rounds": "8"}, APP),
+                "un nombre, pas une chaîne")
+    failed_with(capsys, checks.check_consortium_config({**REFERENCE_CONFIG, "strategy": "FedProx"}, APP),
+                "en minuscules")
+    without_mu = {key: value for key, value in REFERENCE_CONFIG.items() if key != "proximal-mu"}
+    failed_with(capsys, checks.check_consortium_config(without_mu, APP), "« proximal-mu » manque")
+    failed_with(capsys, checks.check_consortium_config({**REFERENCE_CONFIG, "differential-privacy": True}, APP),
+                "Le comité n'a rien décidé sur : differential-privacy")
+    failed_with(capsys, checks.check_consortium_config([("strategy", "fedprox")], APP), "Écrivez un dict")
+
+
+def test_consortium_config_not_done():
+    with pytest.raises(ExerciseNotDone):
+        checks.check_consortium_config(None, APP)
+
+
+# ============================================================================ exercice 2
+def _reference_best_round(metrics_path):
+    rounds = json.loads(Path(metrics_path).read_text(encoding="utf-8"))["rounds"]
+    return max(rounds, key=lambda row: row["evaluate_auc"])["round"]
+
+
+def _rows(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))["rounds"]
+
+
+def test_best_round_reference_passes():
+    assert checks.check_best_round(_reference_best_round)
+
+
+def test_best_round_wrong_answers(capsys):
+    failed_with(capsys, checks.check_best_round(lambda p: int(np.argmax([r["evaluate_auc"] for r in _rows(p)]))),
+                "Décalage de un")
+    failed_with(capsys, checks.check_best_round(lambda p: max(r["evaluate_auc"] for r in _rows(p))),
+                "Vous renvoyez une valeur d'AUC")
+    failed_with(capsys, checks.check_best_round(lambda p: min(_rows(p), key=lambda r: r["evaluate_loss"])["round"]),
+                "plus petite perte")
+    failed_with(capsys, checks.check_best_round(lambda p: min(_rows(p), key=lambda r: r["evaluate_auc"])["round"]),
+                "plus BASSE AUC")
+    failed_with(capsys, checks.check_best_round(lambda p: _rows(p)[-1]["round"]), "Le dernier tour")
+
+
+def test_best_round_not_done():
+    with pytest.raises(ExerciseNotDone):
+        checks.check_best_round(not_written)
+
+
+# ============================================================================ exercice 3
+CARD = {
+    "intended_use": "Aide à la priorisation des échographies à relire ; ne remplace pas le radiologue.",
+    "population": "Femmes ayant une échographie mammaire dans les trois hôpitaux du consortium.",
+    "data": "BreastMNIST, images 28 × 28, réparties entre trois hôpitaux (Dirichlet, alpha = 1).",
+    "metrics": "AUC de test 0,69 [IC 95 % 0,58 ; 0,79], sensibilité 0,81, spécificité 0,39 au seuil 0,21.",
+    "limits": "Miroir synthétique, images de 28 pixels, aucune validation externe.",
+    "clinical_study": "Étude prospective, avis d'un comité d'éthique, AIPD et CNIL, marquage CE (MDR), surveillance.",
+}
+
+
+def test_model_card_reference_passes():
+    assert checks.check_model_card(dict(CARD))
+
+
+def test_model_card_wrong_answers(capsys):
+    failed_with(capsys, checks.check_model_card({**CARD, "limits": "À compléter : ce que ce projet ne montre pas"}),
+                "À remplir : limits")
+    failed_with(capsys, checks.check_model_card({k: v for k, v in CARD.items() if k != "clinical_study"}),
+                "Rubriques manquantes : clinical_study")
+    failed_with(capsys, checks.check_model_card({**CARD, "metrics": "Le modèle marche bien sur le test commun."}),
+                "IC 95 %")
+    failed_with(capsys, checks.check_model_card({**CARD, "clinical_study": "Il faudrait plus de données d'entraînement."}),
+                "étude prospective")
+    failed_with(capsys, checks.check_model_card({**CARD, "intended_use": "Diagnostiquer le cancer du sein à la place du médecin."}),
+                "aide à")
+
+
+def test_model_card_not_done():
+    with pytest.raises(ExerciseNotDone):
+        checks.check_model_card(None)

@@ -1,0 +1,205 @@
+"""Vérifications du notebook semaine_6_a_8/03 (projet final) : jalons du projet et exercices."""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from . import Verdict, call_answer, ensure_done, report
+
+# ============================================================================ jalon 1 : audit des données
+AUDIT_COLUMNS = ("images d'entraînement", "images de validation", "part de malins (entraînement)",
+                 "part de malins (validation)")
+
+
+def milestone_audit(audit, *, pooled_train: int, pooled_val: int, num_hospitals: int = 3) -> Verdict:
+    """Jalon 1 : le tableau d'audit couvre chaque hôpital, sans image perdue ni comptée deux fois."""
+    rows = audit.loc[[index for index in audit.index if index != "total"]] if "total" in audit.index else audit
+    has_columns = all(column in audit.columns for column in AUDIT_COLUMNS)
+    one_row_each = len(rows) == num_hospitals
+    complete = has_columns and int(rows[AUDIT_COLUMNS[0]].sum()) == pooled_train \
+        and int(rows[AUDIT_COLUMNS[1]].sum()) == pooled_val
+    shares = has_columns and bool(((rows[list(AUDIT_COLUMNS[2:])] >= 0) & (rows[list(AUDIT_COLUMNS[2:])] <= 1)).all().all())
+    both_classes = has_columns and bool(((rows[AUDIT_COLUMNS[2]] > 0) & (rows[AUDIT_COLUMNS[2]] < 1)).all())
+    return report("Jalon 1 — audit des données", [
+        (has_columns, "le tableau a les colonnes de l'audit", f"Colonnes attendues : {', '.join(AUDIT_COLUMNS)}."),
+        (one_row_each, f"une ligne par hôpital ({num_hospitals})", "Une ligne par hôpital (partition-id 0, 1, 2)."),
+        (complete, "chaque image d'entraînement et de validation appartient à un seul hôpital",
+         "La somme des parts des hôpitaux doit redonner l'entraînement et la validation regroupés."),
+        (shares, "les parts de malins sont des proportions (entre 0 et 1)", "Part = nombre de malins / nombre d'images."),
+        (both_classes, "chaque hôpital a des images des deux classes",
+         "Un hôpital sans cancer ne peut pas apprendre à les reconnaître : vérifiez la partition."),
+    ])
+
+
+# ============================================================================ jalon 2 : la référence centralisée
+def milestone_baseline(threshold, *, val_sensitivity: float, target: float, test_used: bool) -> Verdict:
+    """Jalon 2 : un seuil choisi sur la validation, qui tient la sensibilité visée, sans lire le test."""
+    valid = isinstance(threshold, (int, float, np.floating)) and 0.0 < float(threshold) < 1.0
+    return report("Jalon 2 — la référence centralisée", [
+        (valid, "un seuil de décision entre 0 et 1", "Choisissez le seuil avec `threshold_for_sensitivity`."),
+        (valid and val_sensitivity >= target, f"il atteint la sensibilité visée ({target:.0%}) en validation",
+         "Le seuil doit être choisi sur la validation, pour la sensibilité visée."),
+        (not test_used, "le test commun n'a pas encore été lu", "Le test se lit une fois, à la fin (section 8)."),
+    ])
+
+
+# ============================================================================ exercice 1 : la configuration du run
+COMMITTEE_DECISION = {"strategy": "fedprox", "proximal-mu": 0.05, "num-server-rounds": 8, "local-epochs": 2,
+                      "round-timeout": 300, "run-name": "fedprox-comite"}
+
+
+def _same_value(answer, expected) -> bool:
+    if isinstance(expected, str):
+        return answer == expected
+    return isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool) \
+        and np.isclose(float(answer), float(expected))
+
+
+def check_consortium_config(consortium_config, app_dir) -> Verdict:
+    """Exercice 1 : les `overrides` de la configuration du run qui traduisent la décision du comité."""
+    from utils.federated.flower_app import app_run_config
+
+    ensure_done(consortium_config, "consortium_config")
+    is_dict = isinstance(consortium_config, dict)
+    defaults = app_run_config(app_dir)
+    answer = consortium_config if is_dict else {}
+    unknown = sorted(key for key in answer if key not in defaults)
+    known_hint = "Les clés sont celles de `[tool.flwr.app.config]` dans pyproject.toml (avec des tirets)."
+    if unknown:
+        guesses = []
+        for key in unknown:
+            close = difflib.get_close_matches(str(key).replace("_", "-"), list(defaults), n=1, cutoff=0.6)
+            guesses.append(f"« {key} » → « {close[0]} » ?" if close else f"« {key} » n'existe pas")
+        known_hint = "Clés inconnues : " + " ; ".join(guesses) + " (pyproject.toml, tirets et non soulignés)."
+    keys_ok = is_dict and not unknown
+    if keys_ok:
+        app_run_config(app_dir, answer)  # ce que fera `flwr run` : refuse une clé inconnue
+
+    wrong, hints = [], []
+    for key, expected in COMMITTEE_DECISION.items():
+        if key not in answer:
+            wrong.append(key)
+            hints.append(f"« {key} » manque : le comité l'a décidé.")
+        elif not _same_value(answer[key], expected):
+            wrong.append(key)
+            value = answer[key]
+            if isinstance(value, str) and not isinstance(expected, str):
+                hints.append(f"« {key} » : un nombre, pas une chaîne ({value!r}) ; les types sont ceux de pyproject.toml.")
+            elif isinstance(expected, str) and isinstance(value, str) and value.lower() == expected:
+                hints.append(f"« {key} » : en minuscules, comme dans pyproject.toml (« {expected} »).")
+            else:
+                hints.append(f"« {key} » vaut {value!r} : relisez la décision du comité.")
+    decided = keys_ok and not wrong
+    extra = sorted(key for key in answer if key in defaults and key not in COMMITTEE_DECISION
+                   and not _same_value(answer[key], defaults[key]))
+    return report("Exercice 1 — la décision du comité en configuration du run", [
+        (is_dict, "un dictionnaire {clé: valeur}", "Écrivez un dict Python, par exemple {\"strategy\": \"fedavg\"}."),
+        (keys_ok, "des clés que l'application connaît", known_hint),
+        (decided, "chaque décision du comité, avec le bon type", " ".join(hints[:3]) or known_hint),
+        (keys_ok and not extra, "rien d'autre n'est changé",
+         f"Le comité n'a rien décidé sur : {', '.join(extra)} ; laissez ces clés à leur valeur de pyproject.toml."),
+    ])
+
+
+# ============================================================================ exercice 2 : le meilleur tour
+_CASES = [  # (AUC par tour, perte par tour) : le meilleur tour n'est ni le dernier, ni celui de la plus petite perte
+    ([0.61, 0.83, 0.72, 0.79], [0.70, 0.64, 0.58, 0.66]),
+    ([0.55, 0.66, 0.74, 0.71, 0.69], [0.62, 0.60, 0.65, 0.57, 0.63]),
+    ([0.90, 0.70, 0.80], [0.50, 0.45, 0.55]),
+]
+
+
+def _write_metrics(folder: Path, aucs, losses) -> Path:
+    rounds = [{"round": r, "train_loss": 0.5, "evaluate_loss": loss, "evaluate_accuracy": 0.73, "evaluate_auc": auc}
+              for r, (auc, loss) in enumerate(zip(aucs, losses), start=1)]
+    path = folder / f"metrics_{len(aucs)}.json"
+    path.write_text(json.dumps({"rounds": rounds, "seconds": 12.3}), encoding="utf-8")
+    return path
+
+
+def check_best_round(best_round) -> Verdict:
+    """Exercice 2 : le numéro du tour à la plus haute AUC de validation, lu dans metrics.json."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [_write_metrics(Path(folder), aucs, losses) for aucs, losses in _CASES]
+        answers = [call_answer(best_round, path, name="best_round") for path in paths]
+    expected = [int(np.argmax(aucs)) + 1 for aucs, _ in _CASES]
+    integers = all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in answers)
+    right = integers and [int(a) for a in answers] == expected
+    hint = "Lisez la liste « rounds », prenez la ligne au plus grand « evaluate_auc » et renvoyez sa clé « round »."
+    if all(isinstance(a, (float, np.floating)) for a in answers):
+        hint = "Vous renvoyez une valeur d'AUC : renvoyez le numéro du tour (la clé « round »)."
+    elif integers and [int(a) for a in answers] == [e - 1 for e in expected]:
+        hint = "Décalage de un : les tours sont numérotés à partir de 1 ; renvoyez la clé « round », pas la position."
+    elif integers and [int(a) for a in answers] == [int(np.argmin(losses)) + 1 for _, losses in _CASES]:
+        hint = "C'est le tour à la plus petite perte : on demande la plus haute AUC (« evaluate_auc »)."
+    elif integers and [int(a) for a in answers] == [int(np.argmin(aucs)) + 1 for aucs, _ in _CASES]:
+        hint = "C'est le tour à la plus BASSE AUC : une AUC plus haute est meilleure (max, pas min)."
+    elif integers and [int(a) for a in answers] == [len(aucs) for aucs, _ in _CASES]:
+        hint = "Le dernier tour n'est pas toujours le meilleur : comparez les AUC de tous les tours."
+    return report("Exercice 2 — le meilleur tour d'après metrics.json", [
+        (integers, "un numéro de tour (un entier)", hint),
+        (right, "le tour à la plus haute AUC de validation fédérée", hint),
+    ])
+
+
+# ============================================================================ exercice 3 : la fiche modèle
+CARD_FIELDS = ("intended_use", "population", "data", "metrics", "limits", "clinical_study")
+PLACEHOLDER = "à compléter"
+_LIMITS = {"données de simulation (miroir, synthétique)": ("miroir", "synthet", "simul"),
+           "résolution 28 × 28": ("28",),
+           "trois hôpitaux seulement": ("trois hopitaux", "3 hopitaux", "trois centres", "3 centres", "peu d'hopitaux"),
+           "pas de validation externe": ("externe",)}
+_STUDY = {"étude prospective": ("prospecti",),
+          "avis éthique (CPP) et consentement / information": ("ethique", "cpp", "consentement", "information des"),
+          "RGPD / CNIL / AIPD": ("rgpd", "cnil", "aipd", "dpia"),
+          "dispositif médical (MDR, marquage CE)": ("mdr", "marquage ce", "dispositif medical", "2017/745"),
+          "surveillance après déploiement": ("surveillance", "suivi", "monitor", "derive")}
+
+
+def _plain(text: str) -> str:
+    """Minuscules sans accents : « Éthique » et « ethique » se comparent."""
+    decomposed = unicodedata.normalize("NFD", str(text).lower())
+    return "".join(char for char in decomposed if unicodedata.category(char) != "Mn").replace("’", "'")
+
+
+def _mentions(text: str, topics: dict) -> list[str]:
+    plain = _plain(text)
+    return [name for name, words in topics.items() if any(word in plain for word in words)]
+
+
+def check_model_card(model_card) -> Verdict:
+    """Exercice 3 (jalon 6) : la fiche modèle remplie, avec ses chiffres, ses limites et la suite clinique."""
+    ensure_done(model_card, "model_card")
+    is_dict = isinstance(model_card, dict)
+    card = model_card if is_dict else {}
+    missing = [field for field in CARD_FIELDS if field not in card]
+    empty = [field for field in CARD_FIELDS if field in card and
+             (not isinstance(card[field], str) or len(card[field].strip()) < 15 or _plain(PLACEHOLDER) in _plain(card[field]))]
+    filled = is_dict and not missing and not empty
+    use = _plain(card.get("intended_use", ""))
+    aid = any(word in use for word in ("aide", "second avis", "priorit", "tri ", "recherche", "enseignement"))
+    metrics = str(card.get("metrics", ""))
+    figures = "auc" in _plain(metrics) and bool(re.search(r"0[.,]\d", metrics)) and \
+        bool(re.search(r"ic|intervalle|\[|–|-", _plain(metrics)))
+    limits = _mentions(card.get("limits", ""), _LIMITS)
+    study = _mentions(card.get("clinical_study", ""), _STUDY)
+    return report("Exercice 3 — la fiche modèle", [
+        (is_dict and not missing, "les six rubriques de la fiche",
+         f"Rubriques manquantes : {', '.join(missing)}." if is_dict else "Un dict avec les six clés du modèle."),
+        (filled, "chaque rubrique est remplie (une phrase au moins)",
+         f"À remplir : {', '.join(empty)} (remplacez « À compléter »)."),
+        (aid, "l'usage prévu dit que c'est une aide (pas un diagnostic autonome)",
+         "Dites à quoi sert le modèle et à quoi il ne sert pas : « aide à… », « ne remplace pas… »."),
+        (figures, "les métriques de test avec leur intervalle de confiance",
+         "Recopiez l'AUC de test de la section 8 avec son IC 95 % (par exemple « AUC 0,72 [0,63 ; 0,80] »)."),
+        (len(limits) >= 2, "au moins deux limites de ce projet",
+         "Pensez : " + ", ".join(name for name in _LIMITS if name not in limits) + "."),
+        (len(study) >= 3, "au moins trois étapes d'une vraie étude clinique",
+         "Pensez : " + ", ".join(name for name in _STUDY if name not in study) + "."),
+    ])
