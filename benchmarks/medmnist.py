@@ -129,7 +129,9 @@ def _fit_alone(x, y, initial_weights, epochs: int, seed: int):
 
 
 def _predict(weights, x) -> np.ndarray:
-    model = build_model()
+    from utils.federated._engine import reuse_model
+
+    model = reuse_model("prediction", build_model())  # le modèle de l'appel précédent : prédiction déjà tracée
     model.set_weights(weights)
     return model.predict(x, verbose=0, batch_size=512).ravel()
 

@@ -377,3 +377,56 @@ def test_the_simulation_runs_the_apps_of_the_apps_module(flower, monkeypatch):
     run_flower_simulation(_tiny_model, _tiny_clients(2), num_rounds=1, engine="local", verbose=False)
     assert type(built["client"]).__name__ == "ClientApp" and type(built["server"]).__name__ == "ServerApp"
     assert calls == [40, 40]  # l'entraînement local par défaut est `apps.fit_locally`
+
+
+# --------------------------------------------------------------------------- modèle gardé d'une simulation à l'autre
+def _dropout_model():
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dropout(0.3), keras.layers.BatchNormalization(),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_model_kept_from_the_previous_simulation_gives_exactly_the_same_results(flower, monkeypatch):
+    """engine="local" garde le modèle (déjà tracé) d'une simulation à l'autre : mêmes chiffres qu'un modèle neuf."""
+    import keras
+    from flwr.serverapp.strategy import FedProx
+
+    from utils.federated import _engine, run_flower_simulation
+
+    clients = _shifted_clients()
+
+    def run(strategy):
+        keras.utils.set_random_seed(5)  # même état des générateurs avant chaque simulation comparée
+        history, weights = run_flower_simulation(_dropout_model, clients, strategy=strategy, num_rounds=1,
+                                                 batch_size=16, test_data=clients[0], seed=3, engine="local",
+                                                 verbose=False)
+        return history, weights, _engine._ACTOR["model"]  # le modèle des clients (même processus)
+
+    used = _engine.reuse_model("client", _dropout_model())  # le modèle gardé d'une simulation précédente...
+    used.fit(*clients[1], epochs=2, batch_size=8, verbose=0)  # ... qui a déjà servi : poids, Adam, graines, BN changés
+    kept = run(lambda: FedProx(proximal_mu=0.5, min_available_nodes=3))
+    assert kept[2] is used
+    monkeypatch.setattr(_engine, "reuse_model", lambda role, fresh: fresh)  # témoin : un modèle neuf
+    fresh = run(lambda: FedProx(proximal_mu=0.5, min_available_nodes=3))
+    assert fresh[2] is not used
+    for a, b in zip(kept[1], fresh[1]):
+        np.testing.assert_array_equal(a, b)
+    columns = [c for c in kept[0].columns if c.startswith(("train_", "eval_", "test_"))]
+    np.testing.assert_array_equal(kept[0][columns].to_numpy(), fresh[0][columns].to_numpy())
+
+
+def test_a_model_is_kept_only_when_it_is_the_same_model():
+    import keras
+
+    from utils.federated._engine import _model_signature
+
+    assert _model_signature(_tiny_model()) == _model_signature(_tiny_model())  # noms de couches différents
+    assert _model_signature(_tiny_model()) != _model_signature(_bn_model())
+    other_rate = _tiny_model()
+    other_rate.compile(optimizer=keras.optimizers.SGD(0.2), loss="binary_crossentropy", metrics=["accuracy"])
+    assert _model_signature(other_rate) != _model_signature(_tiny_model())
+    assert _model_signature(_FailingModel()()) is None  # `fit` remplacé sur l'objet : jamais réutilisé

@@ -328,7 +328,7 @@ def run_scenario(federation: dict, attack: str, defence: str, *, initial_weights
                                        clipping_norm=clipping_norm),
         num_rounds=rounds, local_epochs=local_epochs, batch_size=batch_size, initial_weights=initial_weights,
         seed=seed, client_mods=mods, engine=engine, verbose=False)
-    model = build_breast_cnn(federation["mean"], federation["std"])
+    model = _evaluation_model(federation)
     model.set_weights(weights)
     x_test, y_test = federation["x_test"], federation["y_test"]
     predictions = predict_labels(model, x_test)
@@ -342,6 +342,14 @@ def run_scenario(federation: dict, attack: str, defence: str, *, initial_weights
         was_right = np.asarray(reference_predictions) == y_test
         result["attack_success"] = float(np.mean(was_right & (predictions != y_test)) / max(np.mean(was_right), 1e-12))
     return result
+
+
+def _evaluation_model(federation: dict):
+    """Le modèle qui évalue une simulation : celui de l'appel précédent quand il est identique (sa fonction de
+    prédiction est déjà tracée par TensorFlow), dans l'état exact d'un modèle neuf (`federated._engine.reuse_model`)."""
+    from .federated._engine import reuse_model
+
+    return reuse_model("security-evaluation", build_breast_cnn(federation["mean"], federation["std"]))
 
 
 def dp_training(federation: dict, noise_multiplier: float, clipping_norm: float, *, rounds: int = 3,
@@ -360,7 +368,7 @@ def dp_training(federation: dict, noise_multiplier: float, clipping_norm: float,
     cell = run_scenario(federation, "none", "dp" if noise_multiplier > 0 else "fedavg", initial_weights=start,
                         rounds=rounds, local_epochs=local_epochs, seed=seed, engine=engine,
                         noise_multiplier=max(noise_multiplier, 1e-9), clipping_norm=clipping_norm)
-    model = build_breast_cnn(federation["mean"], federation["std"])
+    model = _evaluation_model(federation)
     model.set_weights(cell["weights"])
     attack = membership_inference(model, (federation["x_train"], federation["y_train"]),
                                   (federation["x_test"], federation["y_test"]), seed=seed)

@@ -394,7 +394,82 @@ def _client_state(spec: ClientSpec) -> dict:
             data = ray.get(data)
     model = spec.model_fn()
     check_compiled(model)
-    model.optimizer.build(model.trainable_variables)
+    if spec.in_process:  # le même modèle qu'à la simulation précédente : ses fonctions TensorFlow sont déjà tracées
+        model = reuse_model("client", model)
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
     _ACTOR.update(token=spec.token, data=data, model=model,
                   optimizer_start=[np.array(v.numpy()) for v in model.optimizer.variables])
     return _ACTOR
+
+
+# ============================================================================ modèles gardés d'une simulation à l'autre
+_MODELS: dict = {}  # rôle ("client", "server") -> modèle déjà utilisé dans ce processus
+
+
+def reuse_model(role: str, fresh):
+    """Renvoie un modèle déjà utilisé (fonctions TensorFlow déjà tracées) mis dans l'état exact de `fresh`.
+
+    Chaque simulation reconstruit le modèle avec `model_fn` ; Keras retrace alors ses fonctions d'entraînement
+    et d'évaluation (plusieurs secondes pour un CNN sur 2 cœurs). Si le modèle gardé a exactement la même
+    architecture et la même compilation que `fresh` (couches Keras standard seulement), on copie dans le
+    modèle gardé toutes les variables de `fresh` (poids, statistiques de normalisation, états des graines) et
+    on remet son optimiseur à neuf : les calculs sont ceux de `fresh`, sans retraçage. Sinon, `fresh` est gardé
+    pour la fois suivante et renvoyé tel quel.
+    """
+    signature = _model_signature(fresh)
+    kept = _MODELS.get(role)
+    if signature is None or kept is None or kept[0] is fresh or _model_signature(kept[0]) != signature \
+            or kept[0].optimizer is not kept[1]:
+        if fresh.optimizer is not None and not fresh.optimizer.built:
+            fresh.optimizer.build(fresh.trainable_variables)
+        _MODELS[role] = (fresh, fresh.optimizer, [np.array(v.numpy()) for v in fresh.optimizer.variables])
+        return fresh
+    model, optimizer, optimizer_start = kept
+    for variable, value in zip(model.variables, fresh.variables):
+        variable.assign(value)
+    for variable, value in zip(optimizer.variables, optimizer_start):
+        variable.assign(value)
+    return model
+
+
+def _model_signature(model):
+    """Architecture, variables et compilation d'un modèle séquentiel ou fonctionnel de couches Keras standard,
+    noms des couches remplacés par leur rang ; `None` si on ne peut pas le décrire sûrement (modèle ou couche
+    écrits à la main, compilation non sérialisable)."""
+    import json
+
+    import keras
+
+    try:
+        if type(model) not in (keras.Sequential, keras.Model) and type(model).__name__ != "Functional":
+            return None
+        overridden = [name for name, value in vars(model).items()  # ex. `model.fit = ...` sur cet objet-là
+                      if callable(value) and callable(getattr(type(model), name, None))
+                      and name not in ("build", "quantize")]  # ces deux-là, Keras les enveloppe lui-même
+        if overridden:
+            return None
+        layers = list(model._flatten_layers(include_self=True))
+        if any(not type(layer).__module__.startswith("keras.") for layer in layers):
+            return None
+        names = {layer.name: f"couche-{index}" for index, layer in enumerate(layers)}
+        names[model.optimizer.name] = "optimiseur"  # « sgd », puis « sgd_1 »... : le nom seul ne compte pas
+
+        def canonical(value):
+            if isinstance(value, dict):
+                return {key: canonical(item) for key, item in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [canonical(item) for item in value]
+            if isinstance(value, str):
+                return names.get(value, value)
+            return value
+
+        return json.dumps({
+            "config": canonical(model.get_config()),
+            "compile": canonical(model.get_compile_config()),
+            "optimizer": type(model.optimizer).__name__,
+            "trainable": [layer.trainable for layer in layers],
+            "variables": [(tuple(v.shape), str(v.dtype), v.trainable) for v in model.variables],
+        }, sort_keys=True, default=repr)
+    except Exception:  # noqa: BLE001  (indescriptible : on ne réutilise pas)
+        return None

@@ -333,6 +333,7 @@ def _initial_model(model_fn, initial_weights, seed: int):
     expected = [tuple(w.shape) for w in model.get_weights()]
     if [tuple(w.shape) for w in initial_weights] != expected:
         raise ValueError(f"initial_weights n'a pas les formes du modèle de model_fn ({expected}).")
+    model = _engine.reuse_model("server", model)  # déjà tracé si la simulation précédente avait le même modèle
     model.set_weights(initial_weights)
     return model, initial_weights
 
