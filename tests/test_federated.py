@@ -430,3 +430,9 @@ def test_a_model_is_kept_only_when_it_is_the_same_model():
     other_rate.compile(optimizer=keras.optimizers.SGD(0.2), loss="binary_crossentropy", metrics=["accuracy"])
     assert _model_signature(other_rate) != _model_signature(_tiny_model())
     assert _model_signature(_FailingModel()()) is None  # `fit` remplacé sur l'objet : jamais réutilisé
+    vectorizer = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=4)
+    vectorizer.adapt(["douleur thoracique", "toux fébrile"])  # vocabulaire : une table, pas une variable
+    text_model = keras.Sequential([keras.Input((1,), dtype="string"), vectorizer,
+                                   keras.layers.Embedding(20, 2), keras.layers.GlobalAveragePooling1D()])
+    text_model.compile(optimizer="sgd", loss="mse")
+    assert _model_signature(text_model) is None

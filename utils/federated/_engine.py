@@ -433,6 +433,11 @@ def reuse_model(role: str, fresh):
     return model
 
 
+# Couches Keras dont l'état (table de vocabulaire, fonction Python) n'est ni dans leurs variables ni dans leur config.
+_STATE_OUTSIDE_VARIABLES = {"IndexLookup", "TextVectorization", "StringLookup", "IntegerLookup", "Lambda",
+                            "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
+
+
 def _model_signature(model):
     """Architecture, variables et compilation d'un modèle séquentiel ou fonctionnel de couches Keras standard,
     noms des couches remplacés par leur rang ; `None` si on ne peut pas le décrire sûrement (modèle ou couche
@@ -450,7 +455,8 @@ def _model_signature(model):
         if overridden:
             return None
         layers = list(model._flatten_layers(include_self=True))
-        if any(not type(layer).__module__.startswith("keras.") for layer in layers):
+        if any(not type(layer).__module__.startswith("keras.")
+               or {base.__name__ for base in type(layer).__mro__} & _STATE_OUTSIDE_VARIABLES for layer in layers):
             return None
         names = {layer.name: f"couche-{index}" for index, layer in enumerate(layers)}
         names[model.optimizer.name] = "optimiseur"  # « sgd », puis « sgd_1 »... : le nom seul ne compte pas
