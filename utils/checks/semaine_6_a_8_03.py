@@ -43,7 +43,7 @@ def milestone_baseline(threshold, *, val_sensitivity: float, target: float, test
     valid = isinstance(threshold, (int, float, np.floating)) and 0.0 < float(threshold) < 1.0
     return report("Jalon 2 — la référence centralisée", [
         (valid, "un seuil de décision entre 0 et 1", "Choisissez le seuil avec `threshold_for_sensitivity`."),
-        (valid and val_sensitivity >= target, f"il atteint la sensibilité visée ({target:.0%}) en validation",
+        (valid and val_sensitivity >= target, f"il atteint la sensibilité visée ({target * 100:.0f} %) en validation",
          "Le seuil doit être choisi sur la validation, pour la sensibilité visée."),
         (not test_used, "le test commun n'a pas encore été lu", "Le test se lit une fois, à la fin (section 8)."),
     ])
