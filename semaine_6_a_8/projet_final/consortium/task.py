@@ -89,8 +89,7 @@ def build_model(learning_rate: float = 1e-3):
 def _process_model(learning_rate: float):
     model = build_model(learning_rate)
     model.optimizer.build(model.trainable_variables)
-    random_state = [variable.numpy() for variable in model.non_trainable_variables]  # graine du dropout
-    return model, random_state
+    return model
 
 
 def fresh_model(weights, learning_rate: float = 1e-3, seed: int = 0):
@@ -102,13 +101,14 @@ def fresh_model(weights, learning_rate: float = 1e-3, seed: int = 0):
     `seed` fixe aussi l'ordre des exemples : un run se rejoue à l'identique.
     """
     keras.utils.set_random_seed(seed)
-    model, random_state = _process_model(float(learning_rate))
+    model = _process_model(float(learning_rate))
     model.set_weights(weights)
     for variable in model.optimizer.variables:
         if variable is not model.optimizer.learning_rate:  # le pas d'apprentissage reste, le reste repart de zéro
             variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
-    for variable, value in zip(model.non_trainable_variables, random_state):
-        variable.assign(value)
+    rng = np.random.default_rng(seed)
+    for variable in model.non_trainable_variables:  # l'état du générateur du dropout : [graine, compteur]
+        variable.assign(np.array([rng.integers(2**31), 0], dtype=variable.dtype))
     return model
 
 
