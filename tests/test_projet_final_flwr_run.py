@@ -1,23 +1,27 @@
-"""Le projet final en déploiement local : une SuperLink et trois SuperNodes (une par hôpital), chacune dans son
-processus, sur des ports libres ; `flwr run . hopitaux --stream`. Tout doit s'arrêter à la fin, même après une erreur.
+"""Le projet final lancé comme dans un terminal, avec `flwr run` : en simulation (`flwr run .` sur la SuperLink
+locale de simulation) et en déploiement local (une SuperLink et trois SuperNodes, une par hôpital, chacune dans
+son processus, sur des ports libres ; `flwr run . hopitaux --stream`). Tout doit s'arrêter à la fin, même après
+une erreur.
 
-Deux déploiements, lancés en même temps par la fixture (chacun passe l'essentiel de son temps à attendre :
+Trois scénarios, lancés en même temps par la fixture (chacun passe l'essentiel de son temps à attendre :
 démarrage des processus, battements de cœur de Flower) ; chaque test vérifie le sien :
-- avec TLS, deux tours complets ;
-- sans TLS, un hôpital tué pendant son premier entraînement.
+- `flwr run .` en simulation, un tour ;
+- déploiement avec TLS, deux tours complets ;
+- déploiement sans TLS, un hôpital tué pendant son premier entraînement.
 """
 import importlib.util
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from utils.data import load_medmnist
-from utils.federated.flower_app import FlowerRunError, LocalDeployment, find_app, port_open
+from utils.federated.flower_app import FlowerRunError, LocalDeployment, find_app, port_open, run_app_simulation
 
 APP = find_app()
-COMMON = {"local-epochs": 1, "data-source": "offline"}
+COMMON = {"local-epochs": 1, "data-source": "offline", "round-timeout": 300.0}  # CI lente : personne compté absent à tort
 
 
 def _generate_certificates(folder):
@@ -26,6 +30,25 @@ def _generate_certificates(folder):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.generate(folder)
+
+
+def _simulation(folder):
+    workdir = folder / "flwr_home"
+    results = run_app_simulation(APP, {**COMMON, "num-server-rounds": 1, "results-dir": str(folder / "resultats"),
+                                       "run-name": "simulation"}, workdir=workdir, timeout=600)
+    return {"results": results, "workdir": workdir}
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
 
 
 def _two_rounds_with_tls(folder):
@@ -64,11 +87,21 @@ def _one_hospital_killed(folder):
 
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory):
-    load_medmnist("breastmnist", source="offline")  # généré une fois ici, pas par six hôpitaux à la fois
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    load_medmnist("breastmnist", source="offline")  # généré une fois ici, pas par chaque hôpital
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        simulation = pool.submit(_simulation, tmp_path_factory.mktemp("simulation"))
         tls = pool.submit(_two_rounds_with_tls, tmp_path_factory.mktemp("tls"))
         killed = pool.submit(_one_hospital_killed, tmp_path_factory.mktemp("panne"))
-        return {"tls": tls.result(), "killed": killed.result()}
+        return {"simulation": simulation.result(), "tls": tls.result(), "killed": killed.result()}
+
+
+def test_flwr_run_in_simulation_completes_and_leaves_no_superlink_behind(scenarios):
+    outcome = scenarios["simulation"]
+    results = outcome["results"]
+    assert [row["round"] for row in results["rounds"]] == [1]
+    assert {"train_loss", "evaluate_auc"} <= set(results["rounds"][0])
+    assert results["model_path"].exists() and results["config"]["num-server-rounds"] == 1
+    assert _processes_mentioning(str(outcome["workdir"])) == []  # la SuperLink d'arrière-plan de `flwr run` est arrêtée
 
 
 def test_three_hospitals_with_tls_run_two_rounds_and_everything_stops(scenarios):
