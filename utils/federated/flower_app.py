@@ -17,6 +17,7 @@ import copy
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -200,11 +201,13 @@ def wait_for_port(port: int, process: subprocess.Popen, name: str, log: Path, ti
 
 
 def tail(path: Path, lines: int = 25) -> str:
-    """Les dernières lignes d'un journal (pour les messages d'erreur)."""
+    """Les dernières lignes d'un journal (pour les messages d'erreur), précédées de ses lignes d'exception."""
     try:
-        return "\n".join(Path(path).read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        text = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return "(pas de journal)"
+    causes = list(dict.fromkeys(line for line in text if re.match(r"^\w*(Error|Exception)\b.*: ", line)))
+    return "\n".join([*(f"cause : {line}" for line in causes[:5]), *text[-lines:]])
 
 
 def stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
