@@ -8,7 +8,7 @@
   libres de cette machine, avec ou sans TLS, puis `flwr run <app> <connexion> --stream`. Tous les
   processus sont arrêtés à la sortie du bloc `with`, même après une erreur.
 
-Les trois lisent la configuration du run de `pyproject.toml`, remplacée par `run_config`, et l'application
+Les trois lisent la configuration du run de `pyproject.toml`, complétée par `overrides`, et l'application
 écrit ses résultats dans `results-dir/run-name/` (`config.json`, `metrics.json`, `model.keras`).
 """
 from __future__ import annotations
@@ -302,6 +302,7 @@ def run_app_simulation(app_dir: str | Path, overrides: dict, *, workdir: str | P
         completed = run_flwr(app_dir, None, overrides, env=env, log=log, timeout=timeout)
     finally:
         stop_local_superlink(port)
+    # `flwr run --stream` peut rendre 0 même quand le run échoue : on juge aussi sur les résultats écrits.
     if completed.returncode != 0 or not (_results_folder(config) / "metrics.json").exists():
         raise FlowerRunError(f"`flwr run` a échoué (code {completed.returncode}).\n{tail(log)}")
     return read_results(_results_folder(config))
