@@ -16,13 +16,13 @@ l'import de TensorFlow, répété, qui domine la durée d'un déploiement.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import tempfile
 import time
 from pathlib import Path
 
 from utils.data import load_medmnist
-from utils.federated.flower_app import LocalDeployment, find_app, run_app_in_process, run_app_simulation
+from utils.federated.flower_app import (LocalDeployment, find_app, generate_certificates, run_app_in_process,
+                                        run_app_simulation)
 
 
 def run(way: str, rounds: int, epochs: int, tls: bool, workdir: Path) -> dict:
@@ -35,12 +35,8 @@ def run(way: str, rounds: int, epochs: int, tls: bool, workdir: Path) -> dict:
         return run_app_simulation(app, overrides, workdir=workdir / "flwr_home")
     certificates = None
     if tls:
-        spec = importlib.util.spec_from_file_location("generate_certificates",
-                                                      app / "certificates" / "generate_certificates.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
         certificates = workdir / "certificates"
-        module.generate(certificates)
+        generate_certificates(app, certificates)
     with LocalDeployment(app, workdir / "deploiement", num_hospitals=3, certificates=certificates) as deployment:
         results = deployment.run(overrides)
     leftovers = deployment.leftovers()

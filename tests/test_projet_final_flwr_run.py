@@ -10,27 +10,18 @@ vérifie le sien :
 - déploiement avec TLS, deux tours complets ;
 - déploiement sans TLS, un hôpital tué pendant son premier entraînement.
 """
-import importlib.util
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from utils.data import load_medmnist
-from utils.federated.flower_app import FlowerRunError, LocalDeployment, find_app, port_open, run_app_simulation
+from utils.federated.flower_app import (FlowerRunError, LocalDeployment, find_app, generate_certificates, port_open,
+                                        processes_mentioning, run_app_simulation)
 
 APP = find_app()
 COMMON = {"local-epochs": 1, "data-source": "offline", "round-timeout": 300.0}  # CI lente : personne compté absent à tort
-
-
-def _generate_certificates(folder):
-    spec = importlib.util.spec_from_file_location("generate_certificates",
-                                                  APP / "certificates" / "generate_certificates.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.generate(folder)
 
 
 def _simulation(folder):
@@ -40,20 +31,8 @@ def _simulation(folder):
     return {"results": results, "workdir": workdir}
 
 
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
-
-
 def _two_rounds_with_tls(folder):
-    certificates = _generate_certificates(folder / "certificates")
+    certificates = generate_certificates(APP, folder / "certificates")
     deployment = LocalDeployment(APP, folder / "deploiement", num_hospitals=3, certificates=folder / "certificates")
     with deployment:
         results = deployment.run({**COMMON, "num-server-rounds": 2, "results-dir": str(folder / "resultats"),
@@ -103,7 +82,7 @@ def test_flwr_run_in_simulation_completes_and_leaves_no_superlink_behind(scenari
     assert [row["round"] for row in results["rounds"]] == [1]
     assert {"train_loss", "evaluate_auc"} <= set(results["rounds"][0])
     assert results["model_path"].exists() and results["config"]["num-server-rounds"] == 1
-    assert _processes_mentioning(str(outcome["workdir"])) == []  # la SuperLink d'arrière-plan de `flwr run` est arrêtée
+    assert processes_mentioning(str(outcome["workdir"])) == []  # la SuperLink d'arrière-plan de `flwr run` est arrêtée
 
 
 def test_three_hospitals_with_tls_run_two_rounds_and_everything_stops(scenarios):

@@ -65,6 +65,17 @@ def find_app(repository_url: str | None = None, destination: str | Path | None =
     return destination / APP_IN_REPOSITORY
 
 
+def generate_certificates(app_dir: str | Path, folder: str | Path) -> dict:
+    """Les certificats TLS d'un déploiement, par le script de l'application (`certificates/generate_certificates.py`)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_certificates",
+                                                  Path(app_dir) / "certificates" / "generate_certificates.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate(Path(folder))
+
+
 # ============================================================================ configuration du run
 def app_run_config(app_dir: str | Path, overrides: dict | None = None) -> dict:
     """La configuration du run : `[tool.flwr.app.config]` de `pyproject.toml`, remplacée par `overrides`."""
@@ -231,19 +242,27 @@ def _kill_group(pgid: int, sig) -> None:
         pass
 
 
-def group_members(pgid: int) -> list[int]:
-    """Les processus encore vivants du groupe `pgid` (lu dans /proc ; Linux)."""
-    members = []
+def _processes():
+    """Les processus de cette machine, lus dans /proc (Linux) : (pid, état, groupe, ligne de commande en octets)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":  # fields[0] : état ; Z = zombie (déjà mort)
-            members.append(int(entry.name))
-    return members
+            continue  # parti entre-temps
+        yield int(entry.name), fields[0], int(fields[2]), argv  # fields[0] : état (Z = zombie, déjà mort)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Les processus encore vivants du groupe `pgid`."""
+    return [pid for pid, state, group, _ in _processes() if group == pgid and state != "Z"]
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Les processus dont la ligne de commande contient `text` (un dossier, un port...)."""
+    return [pid for pid, _, _, argv in _processes() if text.encode() in b"\0".join(argv)]
 
 
 def flower_environment(flwr_home: Path, extra: dict | None = None) -> dict:
@@ -302,37 +321,29 @@ def run_app_simulation(app_dir: str | Path, overrides: dict, *, workdir: str | P
         completed = run_flwr(app_dir, None, overrides, env=env, log=log, timeout=timeout)
     finally:
         stop_local_superlink(port)
-    # `flwr run --stream` peut rendre 0 même quand le run échoue : on juge aussi sur les résultats écrits.
-    if completed.returncode != 0 or not (_results_folder(config) / "metrics.json").exists():
-        raise FlowerRunError(f"`flwr run` a échoué (code {completed.returncode}).\n{tail(log)}")
-    return read_results(_results_folder(config))
+    return finished_run(completed, config, log)
+
+
+def finished_run(completed: subprocess.CompletedProcess, config: dict, log: Path, context: str = "") -> dict:
+    """Les résultats d'un `flwr run` terminé ; `FlowerRunError` (fin du journal, puis `context`) s'il a échoué.
+
+    `flwr run --stream` peut rendre 0 même quand le run échoue : on juge aussi sur les résultats écrits.
+    """
+    folder = _results_folder(config)
+    if completed.returncode != 0 or not (folder / "metrics.json").exists():
+        raise FlowerRunError(f"`flwr run` a échoué (code {completed.returncode}).\n{tail(log)}{context}")
+    return read_results(folder)
 
 
 def stop_local_superlink(port: int) -> None:
     """Arrête la SuperLink `--simulation` que `flwr run` a démarrée en arrière-plan sur `port`, et ses enfants."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(b"flower-superlink" in arg for arg in argv) and str(port).encode() in argv:
-            pid = int(entry.name)
-            _kill_group(os.getpgid(pid) if _alive(pid) else pid, signal.SIGTERM)
+    for pid, state, group, argv in _processes():
+        if state != "Z" and any(b"flower-superlink" in arg for arg in argv) and str(port).encode() in argv:
+            _kill_group(group, signal.SIGTERM)
             deadline = time.monotonic() + 10
-            while _alive(pid) and time.monotonic() < deadline:
+            while pid in group_members(group) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            if _alive(pid):
-                _kill_group(os.getpgid(pid), signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+            _kill_group(group, signal.SIGKILL)  # sans effet si tout le groupe est déjà parti
 
 
 # ============================================================================ 3. déploiement local
@@ -417,11 +428,8 @@ class LocalDeployment:
         config = app_run_config(self.app_dir, overrides)
         log = self.logs / f"flwr_run_{config.get('run-name') or 'run'}.log"
         completed = run_flwr(self.app_dir, "hopitaux", overrides, env=self.env, log=log, timeout=timeout)
-        folder = _results_folder(config)
-        if completed.returncode != 0 or not (folder / "metrics.json").exists():
-            raise FlowerRunError(f"le run a échoué (code {completed.returncode}).\n{tail(log)}\n"
-                                 f"--- SuperLink ---\n{tail(self.logs / 'superlink.log', 15)}")
-        return read_results(folder)
+        return finished_run(completed, config, log,
+                            context=f"\n--- SuperLink ---\n{tail(self.logs / 'superlink.log', 15)}")
 
     def kill_hospital(self, hospital: int) -> None:
         """Arrête brutalement la SuperNode d'un hôpital (panne, coupure réseau) : SIGKILL de tout son groupe."""
@@ -437,7 +445,8 @@ class LocalDeployment:
 
     def leftovers(self) -> dict:
         """Ce qui reste après `stop` : processus vivants (par groupe) et ports encore ouverts. Vide si tout est propre."""
-        alive = {name: group_members(p.pid) for name, p in self.processes.items() if group_members(p.pid)}
+        members = {name: group_members(process.pid) for name, process in self.processes.items()}
+        alive = {name: pids for name, pids in members.items() if pids}
         ports = {name: port for name, port in self.ports.items() if port_open(port)}
         return {"processes": alive, "ports": ports}
 
