@@ -168,7 +168,7 @@ def test_simulation_completes_three_clients_two_rounds_twice_in_one_process(flow
 
     clients = _tiny_clients()
     test = clients[0]
-    runs = [run_flower_simulation(_tiny_model, clients, num_rounds=2, test_data=test, verbose=False)
+    runs = [run_flower_simulation(_tiny_model, clients, num_rounds=2, val_data=test, verbose=False)
             for _ in range(2)]
     for history, weights in runs:
         assert sorted(history["round"].unique().tolist()) == [0, 1, 2]
@@ -176,7 +176,7 @@ def test_simulation_completes_three_clients_two_rounds_twice_in_one_process(flow
         assert len(per_client) == 3 * 2
         assert per_client["num_examples"].eq(40).all()
         assert {"train_loss", "train_accuracy", "eval_loss", "eval_accuracy"} <= set(history.columns)
-        assert history.loc[history["client"] == "global", "test_accuracy"].notna().sum() == 3
+        assert history.loc[history["client"] == "global", "val_accuracy"].notna().sum() == 3
         assert [w.shape for w in weights] == [w.shape for w in _tiny_model().get_weights()]
     # Même graine, mêmes données : deux exécutions donnent les mêmes poids.
     for a, b in zip(runs[0][1], runs[1][1]):
@@ -402,7 +402,7 @@ def test_a_model_kept_from_the_previous_simulation_gives_exactly_the_same_result
     def run(strategy):
         keras.utils.set_random_seed(5)  # même état des générateurs avant chaque simulation comparée
         history, weights = run_flower_simulation(_dropout_model, clients, strategy=strategy, num_rounds=1,
-                                                 batch_size=16, test_data=clients[0], seed=3, engine="local",
+                                                 batch_size=16, val_data=clients[0], seed=3, engine="local",
                                                  verbose=False)
         return history, weights, _engine._ACTOR["model"]  # le modèle des clients (même processus)
 

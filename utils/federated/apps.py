@@ -176,14 +176,14 @@ def save_local_weights(model, context: Context, local_layers) -> None:
 
 
 # ============================================================================ le ServerApp
-def make_evaluate_fn(model, test_data) -> Callable:
-    """Évaluation centralisée : le serveur évalue le modèle global sur `test_data` = (x, y), à chaque tour."""
+def make_evaluate_fn(model, val_data) -> Callable:
+    """Évaluation centralisée : le serveur évalue le modèle global sur `val_data` = (x, y), à chaque tour."""
 
     def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord | None:
-        if test_data is None:
+        if val_data is None:
             return None
         model.set_weights(arrays.to_numpy_ndarrays())
-        values = model.evaluate(test_data[0], test_data[1], verbose=0, return_dict=True)
+        values = model.evaluate(val_data[0], val_data[1], verbose=0, return_dict=True)
         return MetricRecord({name: float(value) for name, value in values.items()})
 
     return evaluate

@@ -46,7 +46,7 @@ class Monitor:
         self.names, self.num_rounds, self.timeout_s = list(names), num_rounds, float(timeout_s)
         self.verbose, self.started = verbose, started
         self.rows: dict[tuple[int, int], dict] = {}
-        self.test: dict[int, dict] = {}
+        self.val: dict[int, dict] = {}
         self.result = None
         self.cancel = threading.Event()
         self.done = threading.Event()
@@ -78,9 +78,9 @@ class Monitor:
             row["num_eval_examples"] = size
             row.update({f"eval_{k}": v for k, v in values.items()})
 
-    def end_of_round(self, server_round: int, test_metrics) -> None:
-        if test_metrics is not None:
-            self.test[server_round] = {f"test_{k}": float(v) for k, v in test_metrics.items()}
+    def end_of_round(self, server_round: int, val_metrics) -> None:
+        if val_metrics is not None:
+            self.val[server_round] = {f"val_{k}": float(v) for k, v in val_metrics.items()}
         if server_round == 0 or not self.verbose:
             self.round_started = time.perf_counter()
             return
@@ -94,10 +94,10 @@ class Monitor:
                     summary.append(f"exactitude {_weighted(rows, f'{prefix}_accuracy', size_key):.3f}")
                 parts.append(f"{label} : " + ", ".join(summary))
                 break
-        if "test_accuracy" in self.test.get(server_round, {}):
-            parts.append(f"test : exactitude {self.test[server_round]['test_accuracy']:.3f}")
-        elif "test_loss" in self.test.get(server_round, {}):
-            parts.append(f"test : perte {self.test[server_round]['test_loss']:.3f}")
+        if "val_accuracy" in self.val.get(server_round, {}):
+            parts.append(f"validation (serveur) : exactitude {self.val[server_round]['val_accuracy']:.3f}")
+        elif "val_loss" in self.val.get(server_round, {}):
+            parts.append(f"validation (serveur) : perte {self.val[server_round]['val_loss']:.3f}")
         now = time.perf_counter()
         print(f"  tour {server_round}/{self.num_rounds} · " + " · ".join(parts) + f" · {now - self.round_started:.1f} s",
               flush=True)
@@ -108,7 +108,7 @@ class Monitor:
         for (server_round, client), row in sorted(self.rows.items()):
             records.append({"round": server_round, "client": self.names[client], "client_id": client, **row})
         result = self.result
-        rounds = sorted({r for r, _ in self.rows} | set(self.test))
+        rounds = sorted({r for r, _ in self.rows} | set(self.val))
         for server_round in rounds:
             row = {"round": server_round, "client": GLOBAL, "client_id": -1}
             sizes = [r.get("num_examples") for (rr, _), r in self.rows.items() if rr == server_round]
@@ -123,13 +123,13 @@ class Monitor:
             eval_sizes = [s for s in eval_sizes if s is not None]
             if eval_sizes:
                 row["num_eval_examples"] = float(sum(eval_sizes))
-            row.update(self.test.get(server_round, {}))
+            row.update(self.val.get(server_round, {}))
             records.append(row)
         frame = pd.DataFrame.from_records(records)
         first = ["round", "client", "client_id", "num_examples"]
         ordered = [c for c in first if c in frame] + sorted(c for c in frame if c.startswith("train_")) \
             + [c for c in ["num_eval_examples"] if c in frame] + sorted(c for c in frame if c.startswith("eval_")) \
-            + sorted(c for c in frame if c.startswith("test_"))
+            + sorted(c for c in frame if c.startswith("val_"))
         frame = frame[ordered + [c for c in frame if c not in ordered]]
         for column in ("num_examples", "num_eval_examples"):
             if column in frame:

@@ -7,7 +7,7 @@ import pandas as pd
 from .partition import label_distribution
 
 _METRIC_LABELS = {"accuracy": "exactitude", "loss": "perte", "auc": "AUC"}
-_PREFIX_LABELS = {"test": "test", "eval": "évaluation chez les clients", "train": "entraînement local"}
+_PREFIX_LABELS = {"val": "validation (serveur)", "eval": "validation chez les clients", "train": "entraînement local"}
 
 
 def plot_label_distribution(labels, partitions, client_names=None, class_names=None,
@@ -34,7 +34,7 @@ def plot_label_distribution(labels, partitions, client_names=None, class_names=N
     return ax
 
 
-def plot_round_curves(histories, metric: str = "test_accuracy", ax=None, title: str | None = None,
+def plot_round_curves(histories, metric: str = "val_accuracy", ax=None, title: str | None = None,
                       by_client: bool = False):
     """Courbes par tour : une par réglage (stratégie, alpha, époques locales...) ou une par client.
 

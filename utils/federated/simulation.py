@@ -32,7 +32,7 @@ def run_flower_simulation(
     batch_size: int = 32,
     *,
     client_names=None,
-    test_data=None,
+    val_data=None,
     initial_weights=None,
     seed: int = 42,
     shuffle: bool = True,
@@ -41,7 +41,7 @@ def run_flower_simulation(
     num_cpus: int | None = None,
     cpus_per_client: int | None = None,
     timeout_s: float = 600,
-    engine: str = "ray",
+    engine: str = "local",
     verbose: bool = True,
     local_train: Callable | None = None,
     local_layers=None,
@@ -64,8 +64,9 @@ def run_flower_simulation(
         Ils voyagent dans la configuration envoyée par le serveur (clés `local-epochs`, `batch-size`,
         et `shuffle`).
     client_names : noms des clients (par défaut « client 0 », « client 1 »...).
-    test_data : `(x_test, y_test)` facultatif : le serveur évalue le modèle global dessus avant le
-        premier tour et après chaque tour (évaluation centralisée).
+    val_data : `(x_val, y_val)` facultatif : des données de **validation** que le serveur détient ; il y
+        évalue le modèle global avant le premier tour et après chaque tour (évaluation centralisée).
+        Jamais le test : les courbes et les choix se font sur la validation, le test est lu une fois, à la fin.
     initial_weights : poids de départ du modèle global (liste de tableaux, comme `get_weights()`) ;
         par défaut, ceux d'un modèle construit par `model_fn` après `keras.utils.set_random_seed(seed)`.
     seed : graine ; avant chaque entraînement local, chaque client fixe la graine
@@ -95,7 +96,7 @@ def run_flower_simulation(
         `couche -> bool` (par exemple `lambda layer: isinstance(layer, keras.layers.BatchNormalization)`)
         ou un tuple de morceaux de noms de couches. Après avoir chargé les poids globaux, chaque client
         remet ses propres valeurs pour ces couches (gardées d'un tour à l'autre dans `context.state`) ;
-        le serveur agrège quand même tous les poids (le modèle global, évalué sur `test_data`, porte la
+        le serveur agrège quand même tous les poids (le modèle global, évalué sur `val_data`, porte la
         moyenne des couches locales).
 
     Renvoie
@@ -111,7 +112,7 @@ def run_flower_simulation(
     - `eval_loss`, `eval_accuracy`... : le modèle global du tour, évalué par chaque client sur ses
       données de validation (moyenne pondérée par la stratégie pour la ligne `global`) ;
     - `num_eval_examples` : exemples utilisés pour cette évaluation ;
-    - `test_loss`, `test_accuracy`... : évaluation centralisée sur `test_data` (ligne `global` seulement).
+    - `val_loss`, `val_accuracy`... : évaluation centralisée sur `val_data` (ligne `global` seulement).
 
     `poids_finaux` est la liste des tableaux NumPy du modèle global après le dernier tour
     (à charger avec `model.set_weights(poids_finaux)`).
@@ -136,7 +137,7 @@ def run_flower_simulation(
     num_cpus, cpus_per_client = _cpu_budget(num_cpus, cpus_per_client)
 
     server_model, initial = _initial_model(model_fn, initial_weights, seed)
-    test = _normalise_test(test_data)
+    server_val = _normalise_val(val_data)
 
     with _engine.quiet():
         from flwr.simulation import run_simulation
@@ -163,7 +164,7 @@ def run_flower_simulation(
     config = {"local-epochs": local_epochs, "batch-size": batch_size, "shuffle": bool(shuffle), **(train_config or {})}
     client_app, server_app = build_apps(
         spec, strategy, initial, num_rounds=num_rounds, train_config=config,
-        evaluate_config={"batch-size": max(batch_size, 256)}, server_model=server_model, test_data=test,
+        evaluate_config={"batch-size": max(batch_size, 256)}, server_model=server_model, val_data=server_val,
         monitor=monitor, local_train=local_train, local_layers=local_layers, client_mods=client_mods)
     backend_config = {"client_resources": {"num_cpus": cpus_per_client, "num_gpus": 0.0},
                       "init_args": {"num_cpus": num_cpus}}
@@ -196,7 +197,7 @@ def run_flower_simulation(
 
 
 def build_apps(spec, strategy, initial_weights, *, num_rounds, train_config, evaluate_config, server_model,
-               test_data, monitor, local_train=None, local_layers=None, client_mods=None):
+               val_data, monitor, local_train=None, local_layers=None, client_mods=None):
     """Le `ClientApp` et le `ServerApp` que la simulation exécute : ceux de `apps.py`, branchés sur le suivi."""
     with _engine.quiet():
         from . import apps
@@ -206,7 +207,7 @@ def build_apps(spec, strategy, initial_weights, *, num_rounds, train_config, eva
                                       local_layers=local_layers, mods=[label_client_errors, *(client_mods or [])])
     server_app = apps.make_server_app(
         strategy, initial_weights, num_rounds=num_rounds, train_config=train_config,
-        evaluate_config=evaluate_config, evaluate_fn=monitor.evaluate_fn(apps.make_evaluate_fn(server_model, test_data)),
+        evaluate_config=evaluate_config, evaluate_fn=monitor.evaluate_fn(apps.make_evaluate_fn(server_model, val_data)),
         timeout=monitor.timeout_s, monitor=monitor)
     return client_app, server_app
 
@@ -284,12 +285,12 @@ def _client_names(client_names, count: int) -> list[str]:
     return names
 
 
-def _normalise_test(test_data):
-    if test_data is None:
+def _normalise_val(val_data):
+    if val_data is None:
         return None
-    if not isinstance(test_data, (tuple, list)) or len(test_data) != 2:
-        raise ValueError("test_data doit être un couple (x_test, y_test).")
-    return np.asarray(test_data[0]), np.asarray(test_data[1])
+    if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
+        raise ValueError("val_data doit être un couple (x_val, y_val).")
+    return np.asarray(val_data[0]), np.asarray(val_data[1])
 
 
 def _make_strategy(strategy, num_clients: int):
