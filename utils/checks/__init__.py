@@ -1,10 +1,18 @@
 """Vérification des exercices : des retours bienveillants, en français.
 
 Chaque notebook a son module (`utils.checks.semaine_1`, ...). Toutes les vérifications suivent
-la même règle : un exercice pas encore fait lève `ExerciseNotDone` (message qui dit quoi faire) ;
-une réponse fausse affiche ce qui ne va pas et un indice, sans interrompre le notebook.
+la même règle, et aucune n'interrompt le notebook (« Tout exécuter » de Colab va jusqu'au bout) :
+
+- exercice pas encore fait : ⏳ et ce qu'il reste à écrire (à l'intérieur, `ensure_done` et `call_answer`
+  lèvent `ExerciseNotDone` ; le décorateur `exercise_check` de chaque vérification l'affiche sans le relancer) ;
+- réponse fausse : ❌, ce qui ne va pas et un indice ; réponse juste : ✅.
+
+Une cellule d'exercice qui montre la fonction de l'apprenant sur un exemple l'appelle par `try_example` :
+tant que le corps n'est pas écrit, elle le dit au lieu de lever une erreur.
 """
 from __future__ import annotations
+
+import functools
 
 
 class ExerciseNotDone(Exception):
@@ -33,6 +41,39 @@ def call_answer(function, *args, name: str | None = None, **kwargs):
         ) from error
 
 
+NOT_DONE_MARK = "⏳ Exercice pas encore fait"
+
+
+def exercise_check(check):
+    """Décorateur des vérifications : un exercice pas encore fait est affiché (⏳), jamais levé.
+
+    Renvoie alors un `Verdict` faux dont `not_done` est vrai : distinct d'une réponse fausse (❌).
+    """
+
+    @functools.wraps(check)
+    def checked(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ExerciseNotDone as not_done:
+            print(f"{NOT_DONE_MARK} : {not_done}")
+            return Verdict(False, not_done=True)
+
+    return checked
+
+
+def try_example(function, *args, **kwargs):
+    """Appelle la fonction de l'apprenant sur un exemple ; si son corps n'est pas encore écrit, le dit (⏳).
+
+    Renvoie le résultat de la fonction, ou None tant qu'elle lève `NotImplementedError`.
+    """
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        print(f"⏳ La fonction « {getattr(function, '__name__', 'à écrire')} » n'est pas encore écrite : "
+              "remplacez `raise NotImplementedError()` par votre code, exécutez la cellule, puis relancez.")
+        return None
+
+
 class Verdict:
     """Le verdict d'une vérification : vrai ou faux comme un booléen, mais muet dans Jupyter.
 
@@ -41,10 +82,11 @@ class Verdict:
     (`if verdict`, `assert verdict`, `verdict == True`) et n'affiche rien (`_ipython_display_`).
     """
 
-    __slots__ = ("passed",)
+    __slots__ = ("passed", "not_done")
 
-    def __init__(self, passed: bool):
+    def __init__(self, passed: bool, not_done: bool = False):
         self.passed = bool(passed)
+        self.not_done = bool(not_done)
 
     def __bool__(self) -> bool:
         return self.passed
