@@ -25,7 +25,7 @@ from .. import runtime as _runtime  # noqa: F401  (à importer avant TensorFlow 
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict  # noqa: E402
+from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict  # noqa: E402
 from flwr.clientapp import ClientApp  # noqa: E402
 from flwr.serverapp import Grid, ServerApp  # noqa: E402
 
@@ -123,16 +123,16 @@ def make_client_app(load_client: Callable, *, local_train: Callable = fit_locall
         partition_id = int(context.node_config["partition-id"])  # quel hôpital suis-je ?
         config = dict(msg.content["config"])  # réglages du serveur (ConfigRecord)
         model, data = load_client(partition_id, int(config.get("server-round", 0)))
-        model.set_weights(msg.content["arrays"].to_numpy_ndarrays())  # poids globaux (ArrayRecord)
-        keep_local_weights(model, context, local_layers)
+        load_global_weights(model, msg.content["arrays"])  # poids globaux reçus (ArrayRecord)
+        keep_local_weights(model, context, local_layers)  # FedBN : les couches locales de CET hôpital
 
         metrics = local_train(model, data["x"], data["y"], epochs=int(config["local-epochs"]),
                               batch_size=int(config["batch-size"]), config=config)
-        save_local_weights(model, context, local_layers)
+        save_local_weights(model, context, local_layers)  # FedBN : gardées ici, pour le tour suivant
 
         metrics = {name: float(value) for name, value in metrics.items()}
         metrics["num-examples"] = len(data["x"])  # FedAvg pondère par ce nombre
-        content = RecordDict({"arrays": ArrayRecord(model.get_weights()),  # les poids entraînés
+        content = RecordDict({"arrays": shared_arrays(model, local_layers),  # FedBN : sans les couches locales
                               "metrics": MetricRecord(metrics),
                               "client": ConfigRecord({"partition-id": partition_id})})  # pour le suivi du cours
         return Message(content=content, reply_to=msg)
@@ -142,8 +142,8 @@ def make_client_app(load_client: Callable, *, local_train: Callable = fit_locall
         partition_id = int(context.node_config["partition-id"])
         config = dict(msg.content["config"])
         model, data = load_client(partition_id, int(config.get("server-round", 0)))
-        model.set_weights(msg.content["arrays"].to_numpy_ndarrays())
-        keep_local_weights(model, context, local_layers)
+        load_global_weights(model, msg.content["arrays"])
+        keep_local_weights(model, context, local_layers)  # FedBN : le modèle de CET hôpital
 
         x, y = (data["x_val"], data["y_val"]) if "x_val" in data else (data["x"], data["y"])
         values = model.evaluate(x, y, batch_size=int(config.get("batch-size", 256)), verbose=0, return_dict=True)
@@ -156,23 +156,93 @@ def make_client_app(load_client: Callable, *, local_train: Callable = fit_locall
     return app
 
 
-def keep_local_weights(model, context: Context, local_layers) -> None:
-    """FedBN : remet dans `model` les poids locaux du client (gardés dans `context.state`) à la place des globaux."""
-    if "local-weights" not in context.state:
-        return  # premier tour : le client n'a encore rien à lui
+def load_global_weights(model, arrays: ArrayRecord) -> None:
+    """Charge dans `model` les poids reçus du serveur.
+
+    Les clés de l'`ArrayRecord` sont les positions des tableaux dans `model.get_weights()` ("0", "1"...).
+    Avec FedBN, le serveur n'envoie que les couches partagées (il n'a jamais reçu les autres) : seules ces
+    positions sont remplacées, le reste est remis par `keep_local_weights`.
+    """
     weights = model.get_weights()
-    mine = context.state["local-weights"].to_numpy_ndarrays()
-    for position, value in zip(local_weight_positions(model, local_layers), mine):
+    for key, array in arrays.items():
+        weights[int(key)] = array.numpy()
+    model.set_weights(weights)
+
+
+def shared_arrays(model, local_layers) -> ArrayRecord:
+    """La réponse d'un client : les poids de `model`, **sauf** ceux des couches locales (FedBN, Li et al. 2021).
+
+    Chaque tableau est rangé sous sa position dans `model.get_weights()` : la stratégie du serveur (FedAvg...)
+    moyenne clé par clé, donc seulement ce qu'elle a reçu ; les couches locales ne quittent jamais l'hôpital.
+    """
+    weights = model.get_weights()
+    local = set(local_weight_positions(model, local_layers))
+    return ArrayRecord({str(position): Array(np.asarray(value)) for position, value in enumerate(weights)
+                        if position not in local})
+
+
+def keep_local_weights(model, context: Context, local_layers) -> None:
+    """FedBN : remet dans `model` les poids locaux du client (gardés dans `context.state`).
+
+    Au premier tour, le client n'a encore rien à lui : il garde les valeurs initiales reçues du serveur.
+    """
+    positions = local_weight_positions(model, local_layers)
+    if not positions:
+        return
+    if "local-weights" not in context.state:
+        if "initial-local-weights" in context.state:  # pas encore entraîné : valeurs initiales
+            mine = context.state["initial-local-weights"].to_numpy_ndarrays()
+        else:
+            weights = model.get_weights()
+            context.state["initial-local-weights"] = ArrayRecord([weights[position] for position in positions])
+            return
+    else:
+        mine = context.state["local-weights"].to_numpy_ndarrays()
+    weights = model.get_weights()
+    for position, value in zip(positions, mine):
         weights[position] = value
     model.set_weights(weights)
 
 
 def save_local_weights(model, context: Context, local_layers) -> None:
-    """FedBN : range dans `context.state` les poids des couches locales, pour le tour suivant."""
+    """FedBN : range dans `context.state` (la mémoire du client) les poids des couches locales, pour le tour suivant."""
     positions = local_weight_positions(model, local_layers)
     if positions:
         weights = model.get_weights()
         context.state["local-weights"] = ArrayRecord([weights[position] for position in positions])
+
+
+def personal_weights(global_weights, local_weights, positions) -> list:
+    """Le modèle FedBN d'un hôpital : les couches partagées du modèle global, ses couches locales à lui.
+
+    `local_weights` : ses poids (la liste complète, ou seulement ceux des `positions` locales, dans l'ordre).
+    """
+    personal = [np.array(w) for w in global_weights]
+    mine = [local_weights[p] for p in positions] if len(local_weights) == len(global_weights) else local_weights
+    for position, value in zip(positions, mine):
+        personal[position] = np.array(value)
+    return personal
+
+
+def reestimate_batch_norm(model, x, batch_size: int = 64) -> None:
+    """Recalcule les statistiques (`moving_mean`, `moving_variance`) de chaque normalisation par lot sur `x`.
+
+    Une passe sur `x` en mode entraînement (`training=True`), **sans** pas de gradient : aucun poids appris
+    ne change. Au lot k, l'élan (`momentum`) vaut 1 − 1/k, si bien que la statistique gardée est la moyenne
+    exacte de celles des lots (et non une moyenne glissante dominée par les premiers tours).
+    """
+    import keras
+
+    norms = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    saved = [layer.momentum for layer in norms]
+    try:
+        for k, start in enumerate(range(0, len(x), batch_size), start=1):
+            for layer in norms:
+                layer.momentum = 1.0 - 1.0 / k  # k = 1 : la statistique du premier lot remplace l'ancienne
+            model(tf.convert_to_tensor(x[start:start + batch_size]), training=True)
+    finally:
+        for layer, momentum in zip(norms, saved):
+            layer.momentum = momentum
 
 
 # ============================================================================ le ServerApp
@@ -181,6 +251,8 @@ def make_evaluate_fn(model, val_data) -> Callable:
 
     def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord | None:
         if val_data is None:
+            return None
+        if len(arrays) != len(model.weights):  # FedBN : sans normalisation d'hôpital, pas de modèle à évaluer
             return None
         model.set_weights(arrays.to_numpy_ndarrays())
         values = model.evaluate(val_data[0], val_data[1], verbose=0, return_dict=True)
@@ -212,6 +284,13 @@ def make_server_app(strategy, initial_weights, *, num_rounds: int, train_config:
             timeout=timeout,
             evaluate_fn=evaluate_fn,  # évaluation centralisée, avant le 1er tour puis après chaque tour
         )
+        if result.arrays is not None and 0 < len(result.arrays) < len(initial_weights):
+            # FedBN : le serveur n'a que les couches partagées ; les autres positions gardent les valeurs
+            # initiales (le serveur n'a jamais reçu celles des hôpitaux), pour que la liste reste complète.
+            complete = [np.asarray(w) for w in initial_weights]
+            for key, array in result.arrays.items():
+                complete[int(key)] = array.numpy()
+            result.arrays = ArrayRecord(complete)
         if monitor is not None:
             monitor.result = result  # result.arrays : les poids globaux finaux
 
