@@ -40,3 +40,51 @@ def build_cnn(input_shape=(224, 224, 1), learning_rate: float = 1e-3, dropout: f
         metrics=["accuracy", keras.metrics.AUC(name="auc")],
     )
     return model
+
+
+def build_breast_cnn(mean: float = 0.0, std: float = 1.0, learning_rate: float = 1e-3):
+    """Petit CNN de la tâche BreastMNIST à 28 px (ateliers 6 à 8) : centrage-réduction, deux convolutions, une couche
+    dense, softmax à 2 classes. `mean` et `std` : moyenne et écart-type des pixels d'entraînement."""
+    import keras
+
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Rescaling(1.0 / std, offset=-mean / std),
+        keras.layers.Conv2D(16, 3, activation="relu", padding="same"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, activation="relu", padding="same"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(2, activation="softmax"),
+    ], name="cnn_breastmnist")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def build_radiograph_cnn(input_shape=(28, 28, 1), learning_rate: float = 2e-3):
+    """Le petit CNN de radiographies de la semaine 5 (atelier 2 et `benchmarks/medmnist.py`), déjà compilé.
+
+    Trois blocs convolution 3×3 (16, 32 puis 64 filtres, sans biais) → **normalisation par lot** → ReLU, séparés par
+    deux max-pooling 2×2 ; puis la moyenne globale de chaque carte et un neurone sigmoïde (la probabilité de
+    pneumonie). Pas de dropout. Adam (pas `learning_rate`), entropie croisée binaire, métriques AUC et exactitude.
+    Les normalisations s'appellent `bn_1`, `bn_2`, `bn_3` : ce sont elles que FedBN garde à l'hôpital.
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for index, filters in enumerate((16, 32, 64), start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{index}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn_{index}")(x)
+        x = layers.ReLU(name=f"relu_{index}")(x)
+        if index < 3:
+            x = layers.MaxPooling2D(2, name=f"pool_{index}")(x)
+    x = layers.GlobalAveragePooling2D(name="moyenne_globale")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="p_pneumonie")(x)
+    model = keras.Model(inputs, outputs, name="cnn_radiographie")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy",
+                  metrics=[keras.metrics.AUC(name="auc"), "accuracy"])
+    return model
