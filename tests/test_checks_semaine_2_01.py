@@ -1,5 +1,6 @@
 """Tests des vérifications d'exercices de semaine_2/01 (DICOM) : la réponse de référence passe, les erreurs
-typiques échouent avec leur indice, un exercice non fait dit « pas encore » en français (ExerciseNotDone)."""
+typiques échouent avec leur indice, un exercice non fait dit « pas encore » en français (verdict faux, `not_done`,
+sans lever d'erreur)."""
 import copy
 
 import numpy as np
@@ -7,7 +8,6 @@ import pydicom
 import pytest
 from pydicom.pixels import apply_modality_lut
 
-from utils.checks import ExerciseNotDone
 from utils.checks import semaine_2_01 as checks
 from utils.privacy import pseudonymize, remap_uid
 from check_helpers import not_written as _not_written, failed_with as _failed_with
@@ -16,9 +16,15 @@ SECRET = "cle-de-test"
 
 
 def _assert_not_done(check, *args):
+    import contextlib
+    import io
+
     for answer in (None, _not_written):
-        with pytest.raises(ExerciseNotDone, match="pas encore"):
-            check(answer, *args)
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            verdict = check(answer, *args)
+        assert not verdict and verdict.not_done, buffer.getvalue()
+        assert "pas encore" in buffer.getvalue()
 
 
 @pytest.fixture
@@ -55,6 +61,34 @@ def test_hounsfield_in_place_on_the_file_pixels_fails(ct, capsys):
         return pixels
     verdict = checks.check_hounsfield(in_place, ct)
     _failed_with(capsys, verdict, "travaillez sur une copie")
+
+
+def test_hounsfield_in_integers_fails(ct, capsys):
+    """L'énoncé demande des flottants : un calcul en entiers (int16) est refusé, même s'il tombe juste ici."""
+    verdict = checks.check_hounsfield(
+        lambda ds: ds.pixel_array * int(ds.RescaleSlope) + int(ds.RescaleIntercept), ct)
+    _failed_with(capsys, verdict, "tableau de flottants", "astype(np.float64)")
+
+
+def test_hounsfield_with_a_truncated_slope_fails(ct, capsys):
+    half = copy.deepcopy(ct)
+    half.RescaleSlope = 0.5  # int(0.5) = 0 : la pente disparaît
+    verdict = checks.check_hounsfield(
+        lambda ds: ds.pixel_array.astype(np.float64) * int(ds.RescaleSlope) + float(ds.RescaleIntercept), half)
+    _failed_with(capsys, verdict, "mêmes valeurs que pydicom")
+    assert checks.check_hounsfield(to_hounsfield, half)
+
+
+def test_hounsfield_near_the_int16_limit_needs_floats(ct, capsys):
+    big = copy.deepcopy(ct)
+    pixels = big.pixel_array.astype(np.int16)
+    pixels[0, 0] = 32000
+    big.set_pixel_data(pixels, photometric_interpretation="MONOCHROME2", bits_stored=16)
+    big.RescaleSlope, big.RescaleIntercept = 1, 1000  # 32000 + 1000 déborde en int16
+    assert checks.check_hounsfield(to_hounsfield, big)
+    capsys.readouterr()
+    overflow = lambda ds: ds.pixel_array + np.int16(int(ds.RescaleIntercept))
+    _failed_with(capsys, checks.check_hounsfield(overflow, big), "tableau de flottants")
 
 
 def test_hounsfield_not_done(ct):
@@ -136,12 +170,25 @@ def test_minimal_deidentify_that_modifies_the_original_fails(overlay, capsys):
     _failed_with(capsys, checks.check_minimal_deidentify(no_copy, overlay, SECRET), "copy.deepcopy(ds)")
 
 
-def test_minimal_deidentify_that_deletes_the_institution_name_fails(overlay, capsys):
+def test_minimal_deidentify_that_deletes_the_institution_name_passes(overlay, capsys):
+    """InstitutionName est de type 3 (General Equipment, PS3.3 C.7.5.1) : X est la réponse de la norme."""
     def deletes(ds, secret):
         out = minimal_deidentify(ds, secret)
-        del out.InstitutionName  # X/Z/D lu comme X : le cours applique D
+        del out.InstitutionName
         return out
-    _failed_with(capsys, checks.check_minimal_deidentify(deletes, overlay, SECRET), "ne le supprimez pas")
+    assert checks.check_minimal_deidentify(deletes, overlay, SECRET)
+    out = capsys.readouterr().out
+    assert "X : ce que la norme demande ici" in out
+    assert checks.check_minimal_deidentify(minimal_deidentify, overlay, SECRET)
+    assert "D : la lecture prudente du cours" in capsys.readouterr().out
+
+
+def test_minimal_deidentify_that_keeps_or_blanks_the_institution_name_fails(overlay, capsys):
+    def keeps(ds, secret):
+        out = minimal_deidentify(ds, secret)
+        out.InstitutionName = ds.InstitutionName
+        return out
+    _failed_with(capsys, checks.check_minimal_deidentify(keeps, overlay, SECRET), "del out.InstitutionName")
 
 
 def test_minimal_deidentify_with_a_plain_hash_or_kept_private_tags_fails(overlay, capsys):

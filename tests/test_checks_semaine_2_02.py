@@ -1,16 +1,23 @@
 """Tests des vérifications d'exercices de semaine_2/02 (pseudonymisation, k-anonymat, histogramme DP) :
 la réponse de référence passe, les erreurs typiques échouent avec leur indice, un exercice non fait dit
-« pas encore » en français (ExerciseNotDone)."""
+« pas encore » en français (verdict faux, `not_done`, sans lever d'erreur)."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from utils.checks import ExerciseNotDone
 from utils.checks import semaine_2_02 as checks
 from utils.privacy import generalize_age, laplace_mechanism, plain_hash, suppress_small_classes
 from check_helpers import not_written as _not_written, failed_with as _failed_with
 
 QUASI_IDENTIFIERS = ["AGE", "GENDER", "ETHNICITY", "MARITAL_STATUS"]
+
+
+def _assert_not_done(capsys, check, answers, *args, **kwargs):
+    for answer in answers:
+        verdict = check(answer, *args, **kwargs)
+        out = capsys.readouterr().out
+        assert not verdict and verdict.not_done, out
+        assert "pas encore" in out
 
 
 # --------------------------------------------------------------------------- exercice 1 : attaque par dictionnaire
@@ -22,30 +29,43 @@ def released():
     return table, ids
 
 
-def test_dictionary_attack_reference_passes(released):
-    table, ids = released
+DICTIONARY = dict(zip(plain_hash(list(range(1, 100_000))), range(1, 100_000)))
+
+
+def dictionary_attack(hashes):
     dictionary = dict(zip(plain_hash(list(range(1, 100_000))), range(1, 100_000)))
-    assert checks.check_dictionary_attack(table["SUBJECT_ID"].map(dictionary), table, ids)
+    return hashes.map(dictionary)
+
+
+def test_dictionary_attack_reference_passes(released, capsys):
+    table, ids = released
+    assert checks.check_dictionary_attack(dictionary_attack, table, ids)
+    assert "🎉" in capsys.readouterr().out
 
 
 def test_dictionary_attack_with_a_partial_dictionary_fails(released, capsys):
     table, ids = released
     partial = dict(zip(plain_hash(list(range(1, 50_000))), range(1, 50_000)))
-    _failed_with(capsys, checks.check_dictionary_attack(table["SUBJECT_ID"].map(partial), table, ids),
+    _failed_with(capsys, checks.check_dictionary_attack(lambda hashes: hashes.map(partial), table, ids),
                  "1 à 99 999")
 
 
 def test_dictionary_attack_that_loses_the_index_fails(released, capsys):
     table, ids = released
-    dictionary = dict(zip(plain_hash(list(range(1, 100_000))), range(1, 100_000)))
-    values = pd.Series([dictionary[h] for h in table["SUBJECT_ID"]])  # index 0..n-1 : lignes décalées
-    _failed_with(capsys, checks.check_dictionary_attack(values, table, ids), "même index", ".map(")
+    lost = lambda hashes: pd.Series([DICTIONARY[h] for h in hashes])  # index 0..n-1 : lignes décalées
+    _failed_with(capsys, checks.check_dictionary_attack(lost, table, ids), "même index", ".map(")
 
 
-def test_dictionary_attack_not_done(released):
+def test_dictionary_attack_that_copies_the_true_ids_fails(released, capsys):
+    """`recovered = cohort["SUBJECT_ID"]` n'est pas une attaque : sur des empreintes neuves, elle ne trouve rien."""
     table, ids = released
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_dictionary_attack(None, table, ids)
+    _failed_with(capsys, checks.check_dictionary_attack(lambda hashes: ids, table, ids),
+                 "empreintes neuves", "un attaquant n'a pas la cohorte")
+
+
+def test_dictionary_attack_not_done(released, capsys):
+    table, ids = released
+    _assert_not_done(capsys, checks.check_dictionary_attack, (None, _not_written), table, ids)
 
 
 # --------------------------------------------------------------------------- exercice 2 : table k-anonyme
@@ -70,9 +90,20 @@ def _generalize(cohort, width=20):
         MARITAL_STATUS=cohort["MARITAL_STATUS"].map({"MARRIED": "MARRIED"}).fillna("NOT MARRIED/UNKNOWN"))
 
 
+PUBLISHED = QUASI_IDENTIFIERS + ["DIAGNOSIS"]
+
+
 def test_k_anonymous_reference_passes(cohort):
-    release = suppress_small_classes(_generalize(cohort), QUASI_IDENTIFIERS, k=5)
+    release = suppress_small_classes(_generalize(cohort[PUBLISHED]), QUASI_IDENTIFIERS, k=5)
     assert checks.check_k_anonymous_release(release, cohort, QUASI_IDENTIFIERS)
+
+
+def test_k_anonymous_release_that_keeps_the_identifier_or_dates_fails(cohort, capsys):
+    """k calculé sur 4 quasi-identifiants d'une table qui publie aussi SUBJECT_ID et DOB : 1-anonyme en vrai."""
+    with_ids = cohort.assign(DOB=pd.Timestamp("2100-01-01") + pd.to_timedelta(np.arange(len(cohort)), unit="D"))
+    release = suppress_small_classes(_generalize(with_ids), QUASI_IDENTIFIERS, k=5)
+    _failed_with(capsys, checks.check_k_anonymous_release(release, with_ids, QUASI_IDENTIFIERS),
+                 "retirez SUBJECT_ID, DOB")
 
 
 def test_k_anonymous_by_suppression_only_fails(cohort, capsys):
@@ -90,7 +121,7 @@ def test_k_anonymous_without_suppression_or_with_a_changed_diagnosis_fails(cohor
     generalized = _generalize(cohort, width=5)  # pas de suppression : des classes de moins de 5 lignes
     _failed_with(capsys, checks.check_k_anonymous_release(generalized, cohort, QUASI_IDENTIFIERS),
                  "suppress_small_classes")
-    release = suppress_small_classes(_generalize(cohort), QUASI_IDENTIFIERS, k=5)
+    release = suppress_small_classes(_generalize(cohort[PUBLISHED]), QUASI_IDENTIFIERS, k=5)
     release = release.assign(DIAGNOSIS=release["DIAGNOSIS"].sample(frac=1, random_state=0).to_numpy())
     _failed_with(capsys, checks.check_k_anonymous_release(release, cohort, QUASI_IDENTIFIERS),
                  "ne touchez pas à l'attribut sensible")
@@ -101,9 +132,8 @@ def test_k_anonymous_that_drops_a_quasi_identifier_fails(cohort, capsys):
     _failed_with(capsys, checks.check_k_anonymous_release(release, cohort, QUASI_IDENTIFIERS), "pas supprimées")
 
 
-def test_k_anonymous_not_done(cohort):
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_k_anonymous_release(None, cohort, QUASI_IDENTIFIERS)
+def test_k_anonymous_not_done(cohort, capsys):
+    _assert_not_done(capsys, checks.check_k_anonymous_release, (None,), cohort, QUASI_IDENTIFIERS)
 
 
 # --------------------------------------------------------------------------- exercice 3 : histogramme DP
@@ -154,7 +184,25 @@ def test_dp_histogram_returning_an_array_fails(counts, capsys):
     _failed_with(capsys, checks.check_dp_histogram(array, counts, epsilon=0.5), "gardent l'index")
 
 
-def test_dp_histogram_not_done(counts):
-    for answer in (None, _not_written):
-        with pytest.raises(ExerciseNotDone, match="pas encore"):
-            checks.check_dp_histogram(answer, counts, epsilon=0.5)
+def test_dp_histogram_with_gaussian_noise_of_the_same_variance_fails(counts, capsys):
+    def gaussian(counts, epsilon, rng):  # variance 2/ε² comme Laplace, mais pas ε-DP pur
+        return counts + rng.normal(0, np.sqrt(2) / epsilon, size=len(counts))
+    _failed_with(capsys, checks.check_dp_histogram(gaussian, counts, epsilon=0.5), "gaussien ou uniforme")
+
+
+def test_dp_histogram_with_uniform_noise_of_the_same_variance_fails(counts, capsys):
+    def uniform(counts, epsilon, rng):  # borné : aucune garantie DP
+        half_width = np.sqrt(6) / epsilon
+        return counts + rng.uniform(-half_width, half_width, size=len(counts))
+    _failed_with(capsys, checks.check_dp_histogram(uniform, counts, epsilon=0.5), "tirez un bruit de Laplace")
+
+
+def test_laplace_distance_accepts_rounded_laplace_and_refuses_gaussian():
+    rng = np.random.default_rng(3)
+    assert checks.laplace_distance(rng.laplace(0, 2, 20_000), 2) < 0.02
+    assert checks.laplace_distance(np.round(rng.laplace(0, 2, 20_000)), 2) < 0.02
+    assert checks.laplace_distance(rng.normal(0, np.sqrt(8), 20_000), 2) > 0.04
+
+
+def test_dp_histogram_not_done(counts, capsys):
+    _assert_not_done(capsys, checks.check_dp_histogram, (None, _not_written), counts, epsilon=0.5)

@@ -95,8 +95,10 @@ def test_private_tags_removed_pixels_identical_and_marked(name, tmp_path):
     original, out, back = _deidentified_roundtrip(name, tmp_path)
     for dataset in (out, back):
         assert not [elem.tag for elem in dataset.iterall() if elem.tag.is_private]
-        assert dataset.PatientIdentityRemoved == "YES"
-        assert dataset.DeidentificationMethodCodeSequence[0].CodeValue == "113100"
+        # sans vérification des pixels, le fichier ne prétend pas que l'identité est retirée (PS3.3 C.7-1)
+        assert dataset.PatientIdentityRemoved == "NO"
+        codes = [item.CodeValue for item in dataset.DeidentificationMethodCodeSequence]
+        assert codes == ["113107"], "un sous-ensemble du tableau E.1-1 ne mérite pas le code 113100"
     if "PixelData" in original:
         assert back.PixelData == original.PixelData
         np.testing.assert_array_equal(back.pixel_array, original.pixel_array)
@@ -167,7 +169,8 @@ def test_plan_lists_actions():
     plan = deidentification_plan(pydicom.examples.ct)
     actions = dict(zip(plan["attribut"], plan["action PS3.15"]))
     assert actions["PatientName"] == "Z" and actions["InstitutionName"] == "X/Z/D"
-    assert actions["SOPInstanceUID"] == "U" and actions["Modality"] == "K"
+    assert actions["SOPInstanceUID"] == "U" and actions["Modality"] == "— (hors sous-ensemble)"
+    assert "K" not in set(plan["action PS3.15"]), "la colonne Basic de la norme n'a pas de K"
     assert (plan["action PS3.15"] == "X (privé)").sum() > 100
 
 
@@ -254,3 +257,45 @@ def test_examples_table():
     ct = table.set_index("exemple").loc["ct"]
     assert ct["modalité"] == "CT" and ct["image"] == "128×128" and ct["éléments privés"] > 100
     ensure_pixels(read_dicom("ct"))
+
+
+def test_leak_through_an_attribute_outside_the_subset_is_reported():
+    """Un identifiant copié dans un attribut que le sous-ensemble ne traite pas survit : la vérification le dit."""
+    ds = pydicom.examples.ct
+    ds.ClinicalTrialSubjectID = ds.PatientID  # PS3.15 : D ; hors du sous-ensemble du cours
+    ds.InterpretationAuthor = str(ds.PatientName)  # PS3.15 : X ; hors du sous-ensemble
+    leaks = find_identifying_leaks(ds, deidentify_dicom(ds, SECRET))
+    assert any("ClinicalTrialSubjectID" in leak for leak in leaks), leaks
+    assert any("InterpretationAuthor" in leak for leak in leaks), leaks
+
+
+def test_only_device_attributes_are_exempt_from_the_leak_check():
+    from utils.privacy.dicom_deid import DEVICE_ATTRIBUTES
+
+    assert set(DEVICE_ATTRIBUTES) == {"Manufacturer", "ManufacturerModelName", "Modality"}
+    ds = pydicom.examples.overlay  # InstitutionName « TOSHIBA », Manufacturer « TOSHIBA_MEC »
+    out = deidentify_dicom(ds, SECRET)
+    assert find_identifying_leaks(ds, out) == []
+    out.StudyComments = str(ds.InstitutionName)  # ailleurs que dans un attribut de l'appareil : une fuite
+    assert find_identifying_leaks(ds, out)
+
+
+def test_whole_overlay_group_removed_with_its_data():
+    ds = pydicom.examples.overlay
+    before = [elem.tag for elem in ds if elem.tag.group == 0x6000]
+    assert len(before) > 3 and (0x6000, 0x3000) in ds
+    out = deidentify_dicom(ds, SECRET)
+    assert not [elem.tag for elem in out if elem.tag.group & 0xFF00 == 0x6000]
+    plan = deidentification_plan(ds)
+    overlay_rows = plan[plan["étiquette"].str.startswith("(6000")]
+    assert set(overlay_rows["traitement"]) <= {"supprimé", "supprimé avec Overlay Data"}
+
+
+def test_identity_removed_claimed_only_when_pixels_checked():
+    ds = pydicom.examples.ct  # BurnedInAnnotation absent : absent ne veut pas dire NO
+    assert "BurnedInAnnotation" not in ds
+    out = deidentify_dicom(ds, SECRET)
+    assert out.PatientIdentityRemoved == "NO" and "BurnedInAnnotation" not in out
+    checked = deidentify_dicom(ds, SECRET, pixels_checked=True)
+    assert checked.PatientIdentityRemoved == "YES" and checked.BurnedInAnnotation == "NO"
+    assert "113100" not in [item.CodeValue for item in checked.DeidentificationMethodCodeSequence]

@@ -5,7 +5,7 @@ import copy
 
 import numpy as np
 
-from . import call_answer, report
+from . import call_answer, exercise_check, report
 
 
 def reference_window(hu, center: float, width: float) -> np.ndarray:
@@ -15,6 +15,7 @@ def reference_window(hu, center: float, width: float) -> np.ndarray:
     return np.round(scaled * 255).astype(np.uint8)
 
 
+@exercise_check
 def check_hounsfield(to_hounsfield, ds) -> bool:
     """Exercice 1 : valeurs brutes -> unités Hounsfield avec RescaleSlope et RescaleIntercept."""
     from pydicom.pixels import apply_modality_lut
@@ -29,9 +30,9 @@ def check_hounsfield(to_hounsfield, ds) -> bool:
     return report("Exercice 1 — unités Hounsfield", [
         (got.shape == expected.shape, f"la forme de l'image est conservée {expected.shape}",
          "appliquez la formule à tout le tableau ds.pixel_array, sans le redimensionner"),
-        (got.dtype.kind == "f" or np.abs(got).max() > 32767 or np.array_equal(got, expected),
-         "le résultat est dans un type qui ne déborde pas",
-         "convertissez d'abord en flottant : ds.pixel_array.astype(np.float64)"),
+        (got.dtype.kind == "f", f"le résultat est un tableau de flottants (reçu : {got.dtype})",
+         "convertissez d'abord en flottant : ds.pixel_array.astype(np.float64) ; un calcul en entiers peut "
+         "déborder (16 bits) et int() tronquerait une pente non entière comme 0,5"),
         (got.shape == expected.shape and np.allclose(got, expected), "mêmes valeurs que pydicom (apply_modality_lut)",
          "UH = valeur brute × RescaleSlope + RescaleIntercept (convertissez les deux avec float())"),
         (got_other.shape == expected_other.shape and np.allclose(got_other, expected_other),
@@ -42,6 +43,7 @@ def check_hounsfield(to_hounsfield, ds) -> bool:
     ])
 
 
+@exercise_check
 def check_window(apply_window, hu) -> bool:
     """Exercice 2 : fenêtrage (centre, largeur) vers une image 8 bits."""
     results = []
@@ -64,11 +66,13 @@ def check_window(apply_window, hu) -> bool:
     return report("Exercice 2 — fenêtrage", results)
 
 
+@exercise_check
 def check_minimal_deidentify(minimal_deidentify, ds, secret) -> bool:
     """Exercice 3 : quelques actions de l'annexe E écrites à la main avec pydicom.
 
-    Lecture des actions doubles retenue par le cours (celle qui garde tout fichier conforme) : la dernière
-    action, donc `InstitutionName` (X/Z/D) reçoit une valeur factice et `PatientID` (Z/D) un pseudonyme.
+    `PatientID` (Z/D) reçoit un pseudonyme. `InstitutionName` (X/Z/D) est de type 3 dans le module General
+    Equipment (PS3.3 C.7.5.1) : la norme demande X (supprimer) pour ce fichier ; la lecture prudente du cours
+    (`deidentify_dicom`) applique D (valeur factice). Les deux réponses sont acceptées.
     """
     from pydicom import Dataset
 
@@ -82,6 +86,14 @@ def check_minimal_deidentify(minimal_deidentify, ds, secret) -> bool:
         return report(title, [(False, "la fonction renvoie un jeu de données pydicom",
                                f"terminez par `return out` (reçu : {type(out).__name__})")])
     has_private = any(elem.tag.is_private for elem in out.iterall())
+    institution_removed = "InstitutionName" not in out
+    institution_ok = institution_removed or str(out.get("InstitutionName", "")) == DUMMY_TEXT
+    institution_what = (
+        "nom de l'établissement supprimé (X : ce que la norme demande ici, attribut de type 3 dans le module "
+        "General Equipment, PS3.3 C.7.5.1)" if institution_removed else
+        f"nom de l'établissement remplacé par {DUMMY_TEXT!r} (D : la lecture prudente du cours ; la norme "
+        "demanderait X ici, attribut de type 3)" if institution_ok else
+        "nom de l'établissement retiré (action X/Z/D)")
     return report(title, [
         (out is not ds and ds == original, "l'original n'est pas modifié (on travaille sur une copie)",
          "commencez par out = copy.deepcopy(ds), puis modifiez out (jamais ds)"),
@@ -90,10 +102,9 @@ def check_minimal_deidentify(minimal_deidentify, ds, secret) -> bool:
         (out.get("PatientID") == pseudonymize(original.PatientID, secret, prefix="PAT-", length=12),
          "identifiant remplacé par le pseudonyme HMAC (action Z/D, lue D)",
          "pseudonymize(ds.PatientID, secret, prefix=\"PAT-\", length=12)"),
-        (str(out.get("InstitutionName", "")) == DUMMY_TEXT,
-         f"nom de l'établissement remplacé par la valeur factice {DUMMY_TEXT!r} (action X/Z/D, lue D)",
-         f"out.InstitutionName = \"{DUMMY_TEXT}\" : le cours applique la dernière action d'un code double, "
-         "qui garde le fichier conforme (ne le supprimez pas)"),
+        (institution_ok, institution_what,
+         f"supprimez-le (del out.InstitutionName : X, ce que la norme demande ici) ou remplacez-le par "
+         f"\"{DUMMY_TEXT}\" (D, la lecture prudente du cours) ; ne gardez pas la vraie valeur"),
         ("InstitutionAddress" not in out, "adresse de l'établissement supprimée (action X)",
          "del out.InstitutionAddress"),
         ("StudyInstanceUID" in out and out.StudyInstanceUID == remap_uid(original.StudyInstanceUID, secret),
@@ -103,6 +114,7 @@ def check_minimal_deidentify(minimal_deidentify, ds, secret) -> bool:
     ])
 
 
+@exercise_check
 def check_mask(mask_region, image) -> bool:
     """Exercice 4 : masquer un rectangle de l'image (texte incrusté)."""
     results = []

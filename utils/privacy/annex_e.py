@@ -5,7 +5,7 @@ colonne « Basic Prof. » : https://dicom.nema.org/medical/dicom/2024b/output/ch
 
 Aucune bibliothèque installée avec le cours ne fournit ce tableau : pydicom donne le dictionnaire des
 attributs (mots-clés, étiquettes, VR), pas les actions de l'annexe E. Nous en codons donc ici un
-**sous-ensemble** (environ 200 attributs sur ~600) : tous les identifiants directs (patient, établissement,
+**sous-ensemble** (260 attributs sur les quelque 600 lignes du tableau) : tous les identifiants directs (patient, établissement,
 médecins, opérateurs, numéros d'accession, stations et appareils), les dates et heures, les UID, les
 textes libres et les séquences courantes. Les mots-clés sont ceux du dictionnaire de pydicom, qui
 donne les étiquettes (`pydicom.datadict.tag_for_keyword`). Pour un usage réel, préférez un outil qui

@@ -18,7 +18,13 @@ Ce que fait `deidentify_dicom` (sur une *copie* du jeu de données ; les pixels 
    « Retain Longitudinal Temporal Information with Modified Dates », PS3.15 E.3.6) : les intervalles entre
    examens d'un même patient sont conservés. La date de naissance est vidée (action Z). Les heures (TM)
    sont gardées, puisque le décalage se fait en jours entiers, sauf l'heure de naissance ;
-5. marque le résultat : Patient Identity Removed = YES, méthode et codes de dé-identification (CID 7050).
+5. supprime tout le groupe d'un calque de superposition (60xx) dont les données (60xx,3000) sont retirées :
+   un calque sans ses données ne serait ni gardé ni retiré ;
+6. dit ce qui a été fait, sans prétendre davantage : méthode (« sous-ensemble ») et code 113107 (option dates
+   modifiées, CID 7050). Le code 113100 (profil de base) n'est **pas** écrit : le cours n'applique qu'un
+   sous-ensemble du tableau E.1-1. Patient Identity Removed vaut NO, sauf si l'appelant atteste avoir vérifié
+   les pixels (``pixels_checked=True``) : PS3.3 (tableau C.7-1) le définit comme l'identité retirée des attributs
+   **et des pixels**.
 
 Ce que la dé-identification des métadonnées ne fait PAS : effacer un texte incrusté dans les pixels
 (nom, date, établissement « brûlés » dans l'image). Voir `BurnedInAnnotation` et le notebook semaine_2/01.
@@ -48,8 +54,13 @@ DATE_SHIFT_RANGE = (365, 3650)  # décalage vers le passé : entre 1 et 10 ans
 METHOD_DESCRIPTION = ("DICOM PS3.15 annexe E, profil de base (sous-ensemble)", "Option dates modifiees",
                       "cours-fl-sante utils.privacy.deidentify_dicom")
 # CID 7050 « De-identification Method » (PS3.16)
-METHOD_CODES = (("113100", "Basic Application Confidentiality Profile"),
-                ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
+# 113100 « Basic Application Confidentiality Profile » n'y est pas : un sous-ensemble ne le mérite pas.
+METHOD_CODES = (("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),)
+# Attributs de l'appareil, non identifiants, où une valeur retirée peut réapparaître sans fuir (le nom
+# d'établissement « TOSHIBA » de l'exemple IRM est aussi dans Manufacturer = TOSHIBA_MEC). Liste fermée :
+# tout autre attribut qui porte une valeur retirée est signalé par `find_identifying_leaks`.
+DEVICE_ATTRIBUTES = ("Manufacturer", "ManufacturerModelName", "Modality")
+OVERLAY_DATA = 0x3000  # (60xx,3000) Overlay Data
 _TEXT_VRS = {"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT", "UR"}
 _NUMERIC_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"}
 DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"
@@ -140,7 +151,23 @@ def _dummy(elem, ctx: _Context):
     return elem.empty_value
 
 
+def _is_overlay_group(group: int) -> bool:
+    return group & 0xFF00 == 0x6000 and group % 2 == 0
+
+
+def _overlay_groups(dataset: Dataset) -> set[int]:
+    """Groupes de calque (60xx) dont le jeu de données porte les données (60xx,3000)."""
+    return {elem.tag.group for elem in dataset
+            if _is_overlay_group(elem.tag.group) and elem.tag.element == OVERLAY_DATA}
+
+
 def _clean(dataset: Dataset, ctx: _Context) -> None:
+    # Un calque dont les données sont retirées (action X) part en entier : ses lignes, colonnes, origine,
+    # type, description... décriraient un calque absent (et overlay_array échouerait).
+    for group in _overlay_groups(dataset):
+        if conformant_action(action_for_tag((group << 16) | OVERLAY_DATA)) == "X":
+            for elem in [e for e in dataset if e.tag.group == group]:
+                del dataset[elem.tag]
     for elem in list(dataset):
         tag, vr, keyword = elem.tag, elem.VR, elem.keyword
         if tag.is_private or tag.element == 0 or not _known(tag):
@@ -208,13 +235,16 @@ def _patient_key(ds: Dataset) -> str:
 
 
 def deidentify_dicom(ds: Dataset, secret, *, date_shift_days: int | None = None,
-                     patient_pseudonym: str | None = None) -> Dataset:
+                     patient_pseudonym: str | None = None, pixels_checked: bool = False) -> Dataset:
     """Renvoie une copie dé-identifiée de `ds` (profil de base PS3.15 annexe E, dates décalées).
 
     - `secret` : clé secrète (texte ou octets, non vide) des HMAC ; gardez-la hors du jeu de données.
       Même clé -> mêmes UID de remplacement, même pseudonyme et même décalage de dates pour un patient.
     - `date_shift_days` : impose le décalage des dates (en jours) au lieu de le tirer de la clé.
     - `patient_pseudonym` : impose la valeur de l'identifiant patient (par défaut ``PAT-`` + HMAC).
+    - `pixels_checked` : l'appelant atteste avoir regardé les pixels (et masqué tout texte incrusté) et relu
+      les attributs que le sous-ensemble ne traite pas. Alors seulement le fichier dit Patient Identity
+      Removed = YES et Burned In Annotation = NO ; sinon il dit Patient Identity Removed = NO.
 
     Les données de pixels sont recopiées telles quelles : un texte incrusté dans l'image y reste
     (un avertissement le rappelle quand `BurnedInAnnotation` vaut YES).
@@ -244,15 +274,19 @@ def deidentify_dicom(ds: Dataset, secret, *, date_shift_days: int | None = None,
             out.file_meta.MediaStorageSOPInstanceUID = context.uid(meta.MediaStorageSOPInstanceUID)
         if "SourceApplicationEntityTitle" in out.file_meta:  # nom de la station émettrice
             del out.file_meta.SourceApplicationEntityTitle
-    _mark(out, shift)
-    if str(out.get("BurnedInAnnotation", "")).upper() == "YES":
+    _mark(out, shift, pixels_checked)
+    if not pixels_checked and str(out.get("BurnedInAnnotation", "")).upper() == "YES":
         warnings.warn("BurnedInAnnotation = YES : l'image contient du texte incrusté dans les pixels, que la "
                       "dé-identification des métadonnées n'efface pas.", UserWarning, stacklevel=2)
     return out
 
 
-def _mark(out: Dataset, shift: int) -> None:
-    out.PatientIdentityRemoved = "YES"
+def _mark(out: Dataset, shift: int, pixels_checked: bool) -> None:
+    # PS3.3 C.7-1 : YES veut dire « identité retirée des attributs et des pixels ». Sans vérification des
+    # pixels, le fichier ne l'affirme pas (Deidentification Method reste permis avec NO).
+    out.PatientIdentityRemoved = "YES" if pixels_checked else "NO"
+    if pixels_checked:
+        out.BurnedInAnnotation = "NO"
     out.DeidentificationMethod = list(METHOD_DESCRIPTION)
     items = []
     for value, meaning in METHOD_CODES:
@@ -264,6 +298,9 @@ def _mark(out: Dataset, shift: int) -> None:
 
 
 # --------------------------------------------------------------------------- inspection
+OUTSIDE_SUBSET = "— (hors sous-ensemble)"  # la colonne « Basic » de la norme n'a pas de K : le cours garde l'attribut
+
+
 def deidentification_plan(ds: Dataset):
     """Tableau (pandas) des attributs de `ds` et de ce que `deidentify_dicom` en fera, séquences comprises."""
     import pandas as pd
@@ -271,11 +308,14 @@ def deidentification_plan(ds: Dataset):
     rows = []
 
     def visit(dataset: Dataset, prefix: str) -> None:
+        overlays = _overlay_groups(dataset)
         for elem in dataset:
             tag, vr = elem.tag, elem.VR
             action = action_for_tag(tag)
             if tag.is_private:
                 action, treatment = "X (privé)", "supprimé"
+            elif tag.group in overlays and tag.element != OVERLAY_DATA and action is None:
+                action, treatment = "— (groupe du calque)", "supprimé avec Overlay Data"
             elif tag.element == 0 or not _known(tag):
                 action, treatment = "-", "supprimé (inconnu)"
             elif vr in ("DA", "DT"):
@@ -285,7 +325,7 @@ def deidentification_plan(ds: Dataset):
             elif action is None:
                 treatment = ("UID remplacé" if vr == "UI" and elem.value and not _is_standard_uid(elem.value)
                              else "conservé")
-                action = "K"
+                action = OUTSIDE_SUBSET
             else:
                 applied = conformant_action(action)
                 if applied == "D" and elem.keyword == "PatientID":
@@ -308,13 +348,10 @@ def deidentification_plan(ds: Dataset):
     return pd.DataFrame(rows)
 
 
-def _text_values(ds: Dataset, vrs, kept_only: bool = False) -> list[tuple[str, str]]:
+def _text_values(ds: Dataset, vrs) -> list[tuple[str, str]]:
     found = []
 
     def callback(dataset, elem):
-        if kept_only and (elem.tag.is_private or action_for_tag(elem.tag) is not None
-                          or elem.VR in ("DA", "DT", "UI")):
-            return
         if elem.VR in vrs and elem.value not in (None, ""):
             values = elem.value if isinstance(elem.value, (list, MultiValue)) else [elem.value]
             found.extend((elem.keyword or str(elem.tag), str(v).strip()) for v in values if str(v).strip())
@@ -333,8 +370,17 @@ def _looks_like_uid(text: str) -> bool:
 
 
 def find_identifying_leaks(original: Dataset, deidentified: Dataset, min_length: int = 3) -> list[str]:
-    """Valeurs identifiantes de l'original (attributs que le profil retire, vide, remplace ; éléments privés)
-    qu'on retrouve encore, à l'identique ou dans un texte, dans le jeu dé-identifié. Liste vide : rien ne fuit.
+    """Valeurs identifiantes de l'original qu'on retrouve encore, à l'identique ou dans un texte, dans le jeu
+    dé-identifié (n'importe quel attribut, séquences et en-tête de fichier compris). Liste vide : rien de ce que
+    la vérification connaît ne fuit.
+
+    Valeurs recherchées : celles des attributs que le sous-ensemble du cours retire, vide ou remplace, des
+    éléments privés, des dates et des UID non standard. Seules exceptions : une valeur que l'original porte
+    aussi dans un attribut de l'appareil (`DEVICE_ATTRIBUTES` : fabricant, modèle, modalité).
+
+    Ce qu'elle ne voit pas : un identifiant rangé **seulement** dans un attribut hors du sous-ensemble (par
+    exemple un nom dans `ContentSequence` qui n'est copié d'aucun attribut traité), un identifiant reformulé
+    (initiales, autre format de date), et tout ce qui est écrit dans les pixels.
     """
     candidates: dict[str, str] = {}
 
@@ -352,11 +398,10 @@ def find_identifying_leaks(original: Dataset, deidentified: Dataset, min_length:
                 candidates.setdefault(text, elem.keyword or str(tag))
 
     original.walk(collect)
-    # Une valeur que l'original portait aussi dans un attribut conservé (non identifiant) n'est pas une fuite :
-    # « TOSHIBA » comme nom d'établissement de l'exemple IRM est aussi dans Manufacturer = TOSHIBA_MEC.
-    kept = [value.lower() for _, value in _text_values(original, _SEARCHED_VRS, kept_only=True)]
+    device = [str(v).strip().lower() for elem in original.iterall() if elem.keyword in DEVICE_ATTRIBUTES
+              for v in (elem.value if isinstance(elem.value, (list, MultiValue)) else [elem.value])]
     candidates = {value: source for value, source in candidates.items()
-                  if not any(value.lower() in other for other in kept)}
+                  if not any(value.lower() in other for other in device)}
     leaks = []
     for keyword, value in _text_values(deidentified, _SEARCHED_VRS):
         for secret_value, source in candidates.items():
