@@ -1,28 +1,33 @@
-"""Banc d'essai PneumoniaMNIST : le modèle de référence du cours, centralisé puis fédéré entre trois hôpitaux non IID.
+"""Banc d'essai PneumoniaMNIST : le CNN de la semaine 5, centralisé puis fédéré entre trois hôpitaux non IID.
 
 Usage (depuis la racine du dépôt) ::
 
     python -m benchmarks.medmnist                                # miroir hors ligne (taille réelle)
     python -m benchmarks.medmnist --data pneumoniamnist.npz      # le fichier officiel de MedMNIST (ou son dossier)
-    python -m benchmarks.medmnist --json resultats.json
+    python -m benchmarks.medmnist --train-subset 3882 --positive-share 0.9   # entraînement coupé comme dans l'issue 18
+    python -m benchmarks.medmnist --diagnose --json resultats.json
 
 Protocole :
 
-1. **Référence centralisée** (séparations officielles de MedMNIST, 28 × 28) : le CNN du cours (trois blocs
-   convolution → normalisation par lot → ReLU, 16/32/64 filtres, moyenne globale, dropout), Adam 1e-3, lots de
-   64, au plus `EPOCHS` époques avec arrêt précoce sur l'AUC de **validation** (meilleurs poids gardés). Mesures
-   sur le test officiel : `test_auc` et `test_acc` (seuil 0,5, comme MedMNIST). Objectif sur le vrai fichier :
-   AUC ≥ 0,95, au-dessus du ResNet-18 de MedMNIST v2 (AUC 0,944, ACC 0,854).
+1. **Référence centralisée** (séparations officielles de MedMNIST, 28 × 28, sans appareil simulé) : le CNN de
+   `semaine_5/02` (`utils.models.build_radiograph_cnn` : trois blocs convolution → normalisation par lot → ReLU,
+   moyenne globale, Adam 2e-3), lots de 64, au plus `EPOCHS` époques avec arrêt précoce sur l'AUC de
+   **validation** (meilleurs poids gardés). Mesures sur le test officiel : `test_auc`, `test_acc` (seuil 0,5).
 2. **Trois hôpitaux non IID**, construits comme dans `semaine_5/02` : les images d'entraînement réparties par une
    loi de Dirichlet (alpha = `ALPHA`) sur les étiquettes, validation et test officiels coupés en trois au hasard, et
-   chaque hôpital vu par son appareil (`SCANNERS` : contraste, gamma, résolution, bruit ; `simulate_scanner`).
-3. **Recettes**, toutes évaluées sur le **test commun** (les trois tests, chacun passé par l'appareil de son
-   hôpital) par l'AUC : `pooled_auc` (les trois hôpitaux réunis, `ROUNDS × LOCAL_EPOCHS` époques),
-   `fedavg_auc`, `fedprox_auc` (μ = `PROXIMAL_MU`) et `fedbn_auc` (normalisation par lot gardée à l'hôpital ;
-   chaque hôpital prédit son test avec son propre modèle). Flower (`run_flower_simulation`, stratégies de
-   `flwr.serverapp.strategy`), `ROUNDS` tours d'une époque locale, moteur « local » (les clients l'un après l'autre,
-   même ServerApp et ClientApp que sous Ray) pour tenir en quelques minutes sur deux cœurs.
-   Objectif sur le vrai fichier : la meilleure recette fédérée à moins de 0,02 d'AUC du centralisé.
+   chaque hôpital vu par son appareil (`SCANNERS`, `simulate_scanner`).
+3. **Recettes** : `pooled` (les trois hôpitaux réunis, `ROUNDS × LOCAL_EPOCHS` époques, sans arrêt précoce),
+   `fedavg`, `fedprox` (μ = `PROXIMAL_MU`) et `fedbn` (FedBN comme publié : les clients ne renvoient que les couches
+   partagées ; le modèle de chaque hôpital = couches partagées finales + **sa** normalisation), et `fedbn_reestimated`
+   (le même, statistiques de normalisation recalculées par chaque hôpital sur ses images d'entraînement, sans pas de
+   gradient). Chaque recette est notée par **une** AUC sur les scores des trois hôpitaux réunis (chaque image passée
+   par l'appareil de son hôpital, et, pour FedBN, notée par le modèle de son hôpital).
+4. **Choix sur la validation, test lu une fois** : la meilleure recette fédérée (`best_federated`) est choisie sur
+   l'AUC de **validation** ; le test n'est lu qu'à la fin, pour toutes les recettes ; l'écart au centralisé est
+   donné avec son intervalle bootstrap **apparié** (`utils.statistics.paired_difference`, mêmes images de test).
+5. `--diagnose` : pourquoi le centralisé sur trois appareils est-il sous la référence ? Trois mesures sur le même
+   test : AUC moyenne des trois hôpitaux (au lieu d'une AUC sur leurs scores réunis), le même centralisé entraîné
+   et testé **sans** appareils simulés, et le centralisé avec arrêt précoce sur la validation (jusqu'à `EPOCHS`).
 
 Chaque recette est chronométrée (`seconds`). Les chiffres obtenus sur le miroir sont dans `MIRROR_FIGURES`.
 """
@@ -43,6 +48,7 @@ ALPHA = 0.8
 SCANNERS = {"A": dict(contrast=1.0, gamma=1.0, resolution=1.0, noise_std=0.0),
             "B": dict(contrast=0.6, gamma=1.6, resolution=1.0, noise_std=0.02),
             "C": dict(contrast=1.4, gamma=0.7, resolution=0.5, noise_std=0.06)}
+NO_SCANNER = dict(contrast=1.0, gamma=1.0, resolution=1.0, noise_std=0.0)
 EPOCHS = 15
 PATIENCE = 4
 ROUNDS = 8
@@ -50,39 +56,42 @@ LOCAL_EPOCHS = 1
 BATCH_SIZE = 64
 PROXIMAL_MU = 0.01
 SEED = 42
-# Sur le miroir (MIRROR_VERSION 1, taille réelle 4708/524/624), `python -m benchmarks.medmnist`, mesuré sur la machine
-# de CI partagée à 2 cœurs (150 s au total) : la référence retrouve l'allure du vrai fichier (AUC ≈ 0,95, ACC ≈ 0,85) ;
-# sur les hôpitaux non IID (appareils dégradés), FedBN dépasse le centralisé, FedAvg et FedProx restent derrière.
-MIRROR_FIGURES = {"test_auc": 0.953, "test_acc": 0.845, "pooled_auc": 0.829, "fedavg_auc": 0.783,
-                  "fedprox_auc": 0.732, "fedbn_auc": 0.873}
+RECIPES = ("pooled", "fedavg", "fedprox", "fedbn", "fedbn_reestimated")
+FEDERATED = ("fedavg", "fedprox", "fedbn", "fedbn_reestimated")
+# Sur le vrai fichier (issue 18 : validation et test officiels, entraînement coupé à 3 882 images dont 90 % de
+# pneumonies ; ancien banc : CNN avec dropout, Adam 1e-3, FedBN évalué sur les poids d'avant l'agrégation).
+REAL_FIGURES_ISSUE_18 = {"test_auc": 0.963, "pooled_auc": 0.788, "fedavg_auc": 0.744, "fedprox_auc": 0.758,
+                         "fedbn_auc_old_evaluation": 0.780}
+MIRROR_FIGURES = {}  # rempli plus bas, mesuré par la commande indiquée
 
 
-def build_model(learning_rate: float = 1e-3):
-    """Le CNN de référence (28×28×1 → probabilité de la classe 1), compilé."""
-    import keras
-    from keras import layers
+def build_model():
+    """Le CNN de `semaine_5/02` (défini une fois, dans `utils.models`)."""
+    from utils.models import build_radiograph_cnn
 
-    inputs = keras.Input(shape=(28, 28, 1), name="image")
-    x = inputs
-    for index, filters in enumerate((16, 32, 64), start=1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{index}")(x)
-        x = layers.BatchNormalization(momentum=0.9, name=f"bn_{index}")(x)
-        x = layers.ReLU(name=f"relu_{index}")(x)
-        if index < 3:
-            x = layers.MaxPooling2D(2, name=f"pool_{index}")(x)
-    x = layers.GlobalAveragePooling2D(name="moyenne_globale")(x)
-    x = layers.Dropout(0.3, name="dropout")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="probabilite")(x)
-    model = keras.Model(inputs, outputs, name="cnn_reference")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy",
-                  metrics=[keras.metrics.AUC(name="auc"), "accuracy"])
-    return model
+    return build_radiograph_cnn()
 
 
 def _auc(y, p) -> float:
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(y, p))
+
+
+def cut_training(data: dict, size: int, positive_share: float, seed: int = SEED) -> dict:
+    """L'entraînement réduit à `size` images dont `positive_share` de pneumonies (validation et test inchangés).
+
+    Comme le fichier réel de l'issue 18 : toutes les pneumonies gardées si elles suffisent, des normales tirées au
+    hasard pour compléter.
+    """
+    labels = data["train_labels"].ravel()
+    rng = np.random.default_rng(seed)
+    positives, negatives = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
+    n_pos = min(len(positives), int(round(size * positive_share)))
+    n_neg = min(len(negatives), size - n_pos)
+    keep = np.sort(np.concatenate([rng.choice(positives, n_pos, replace=False),
+                                   rng.choice(negatives, n_neg, replace=False)]))
+    return {**data, "train_images": data["train_images"][keep], "train_labels": data["train_labels"][keep]}
 
 
 def train_reference(data: dict, epochs: int = EPOCHS, seed: int = SEED) -> dict:
@@ -96,22 +105,23 @@ def train_reference(data: dict, epochs: int = EPOCHS, seed: int = SEED) -> dict:
     stop = keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=PATIENCE, restore_best_weights=True)
     history = model.fit(x["train"], y["train"], validation_data=(x["val"], y["val"]), epochs=epochs,
                         batch_size=BATCH_SIZE, callbacks=[stop], verbose=0)
-    p = model.predict(x["test"], verbose=0, batch_size=512).ravel()
+    p = model.predict(x["test"], verbose=0, batch_size=512).ravel()  # le test, lu une fois
     return {"test_auc": _auc(y["test"], p), "test_acc": float(np.mean((p >= 0.5) == y["test"])),
             "epochs_run": len(history.history["loss"])}
 
 
-def make_hospitals(data: dict, seed: int = SEED) -> dict:
+def make_hospitals(data: dict, seed: int = SEED, scanners: dict | None = None) -> dict:
     """Étape 2 : {hôpital: {"train"|"val"|"test": (images float (N, 28, 28, 1), étiquettes)}}."""
     from utils.data.medmnist import simulate_scanner
     from utils.federated import partition_dirichlet, partition_iid
 
+    scanners = scanners or SCANNERS
     labels = {s: data[f"{s}_labels"].ravel().astype(int) for s in ("train", "val", "test")}
-    parts = {"train": partition_dirichlet(labels["train"], len(SCANNERS), alpha=ALPHA, seed=seed),
-             "val": partition_iid(len(labels["val"]), len(SCANNERS), seed=seed),
-             "test": partition_iid(len(labels["test"]), len(SCANNERS), seed=seed)}
+    parts = {"train": partition_dirichlet(labels["train"], len(scanners), alpha=ALPHA, seed=seed),
+             "val": partition_iid(len(labels["val"]), len(scanners), seed=seed),
+             "test": partition_iid(len(labels["test"]), len(scanners), seed=seed)}
     hospitals = {}
-    for k, (name, scanner) in enumerate(SCANNERS.items()):
+    for k, (name, scanner) in enumerate(scanners.items()):
         hospitals[name] = {}
         for s in ("train", "val", "test"):
             index = np.sort(parts[s][k])
@@ -120,55 +130,70 @@ def make_hospitals(data: dict, seed: int = SEED) -> dict:
     return hospitals
 
 
-def _fit_alone(x, y, initial_weights, epochs: int, seed: int):
+def _fit_alone(x, y, initial_weights, epochs: int, seed: int, validation=None):
+    import keras
+
     set_seed(seed)
     model = build_model()
     model.set_weights(initial_weights)
-    model.fit(x, y, epochs=epochs, batch_size=BATCH_SIZE, verbose=0)
-    return model
+    callbacks = [] if validation is None else [keras.callbacks.EarlyStopping(
+        monitor="val_auc", mode="max", patience=PATIENCE, restore_best_weights=True)]
+    model.fit(x, y, epochs=epochs, batch_size=BATCH_SIZE, verbose=0, validation_data=validation, callbacks=callbacks)
+    return model.get_weights()
+
+
+_PREDICTOR = {}
 
 
 def _predict(weights, x) -> np.ndarray:
-    from utils.federated._engine import reuse_model
-
-    model = reuse_model("prediction", build_model())  # le modèle de l'appel précédent : prédiction déjà tracée
+    if "model" not in _PREDICTOR:
+        _PREDICTOR["model"] = build_model()  # un seul modèle pour toutes les prédictions : seuls ses poids changent
+    model = _PREDICTOR["model"]
     model.set_weights(weights)
     return model.predict(x, verbose=0, batch_size=512).ravel()
 
 
+def _scores(model_weights, hospitals: dict, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Étiquettes et scores des trois hôpitaux réunis ; `model_weights` : des poids, ou {hôpital: poids}."""
+    ys, ps = [], []
+    for h, parts in hospitals.items():
+        x, y = parts[split]
+        ps.append(_predict(model_weights[h] if isinstance(model_weights, dict) else model_weights, x))
+        ys.append(y)
+    return np.concatenate(ys), np.concatenate(ps)
+
+
 def run_federated(hospitals: dict, rounds: int = ROUNDS, seed: int = SEED, verbose: bool = False) -> tuple[dict, dict]:
-    """Étape 3 : centralisé, FedAvg, FedProx et FedBN sur les trois hôpitaux ; (AUC, secondes) par recette."""
+    """Étape 3 : les poids de chaque recette ({recette: poids ou {hôpital: poids}}) et ses secondes."""
     import keras
     from flwr.serverapp.strategy import FedAvg, FedProx
 
     from utils.federated import run_flower_simulation
-    from utils.federated.apps import fit_locally
+    from utils.federated.apps import fit_locally, local_weight_positions, personal_weights, reestimate_batch_norm
 
     names = list(hospitals)
-    y_test = np.concatenate([hospitals[h]["test"][1] for h in names])
-    x_test = np.concatenate([hospitals[h]["test"][0] for h in names])
     set_seed(seed)
     initial = build_model().get_weights()
-    aucs, seconds = {}, {}
+    recipes, seconds = {}, {}
 
     start = time.perf_counter()
-    pooled = _fit_alone(np.concatenate([hospitals[h]["train"][0] for h in names]),
-                        np.concatenate([hospitals[h]["train"][1] for h in names]), initial, rounds * LOCAL_EPOCHS, seed)
-    aucs["pooled_auc"] = _auc(y_test, pooled.predict(x_test, verbose=0, batch_size=512).ravel())
+    recipes["pooled"] = _fit_alone(np.concatenate([hospitals[h]["train"][0] for h in names]),
+                                   np.concatenate([hospitals[h]["train"][1] for h in names]), initial,
+                                   rounds * LOCAL_EPOCHS, seed)
     seconds["pooled"] = time.perf_counter() - start
 
     clients = [(*hospitals[h]["train"], *hospitals[h]["val"]) for h in names]
     every = dict(min_available_nodes=len(names), min_train_nodes=len(names), fraction_evaluate=0.0)
     common = dict(num_rounds=rounds, local_epochs=LOCAL_EPOCHS, batch_size=BATCH_SIZE, client_names=names,
-                  initial_weights=initial, seed=seed, engine="local", verbose=verbose)
+                  initial_weights=initial, seed=seed, verbose=verbose)
     for name, strategy in (("fedavg", lambda: FedAvg(**every)),
                            ("fedprox", lambda: FedProx(proximal_mu=PROXIMAL_MU, **every))):
         start = time.perf_counter()
-        _, weights = run_flower_simulation(build_model, clients, strategy=strategy, **common)
-        aucs[f"{name}_auc"] = _auc(y_test, _predict(weights, x_test))
+        _, recipes[name] = run_flower_simulation(build_model, clients, strategy=strategy, **common)
         seconds[name] = time.perf_counter() - start
 
-    # FedBN : au dernier tour, chaque hôpital garde son modèle personnel (rangé sous sa taille d'entraînement).
+    # FedBN : au dernier tour, chaque hôpital garde sa normalisation (rangée sous sa taille d'entraînement) ;
+    # son modèle = couches partagées finales du serveur + sa normalisation.
     start = time.perf_counter()
     personal_dir = Path(tempfile.mkdtemp(prefix="fedbn_bench_"))
 
@@ -181,46 +206,109 @@ def run_federated(hospitals: dict, rounds: int = ROUNDS, seed: int = SEED, verbo
     sizes = [len(hospitals[h]["train"][1]) for h in names]
     if len(set(sizes)) != len(sizes):
         raise RuntimeError(f"Deux hôpitaux ont la même taille d'entraînement ({sizes}) : changez la graine.")
-    run_flower_simulation(build_model, clients, strategy=lambda: FedAvg(**every), **common,
-                          local_layers=lambda layer: isinstance(layer, keras.layers.BatchNormalization),
-                          local_train=train_and_keep)
-    predictions = []
+    is_bn = lambda layer: isinstance(layer, keras.layers.BatchNormalization)  # noqa: E731
+    _, shared = run_flower_simulation(build_model, clients, strategy=lambda: FedAvg(**every), **common,
+                                      local_layers=is_bn, local_train=train_and_keep)
+    positions = local_weight_positions(build_model(), is_bn)
+    recipes["fedbn"], recipes["fedbn_reestimated"] = {}, {}
     for h, size in zip(names, sizes):
         with np.load(personal_dir / f"{size}.npz") as saved:
-            weights = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-        predictions.append(_predict(weights, hospitals[h]["test"][0]))
-    aucs["fedbn_auc"] = _auc(y_test, np.concatenate(predictions))
+            mine = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        recipes["fedbn"][h] = personal_weights(shared, mine, positions)
+        model = build_model()
+        model.set_weights(recipes["fedbn"][h])
+        reestimate_batch_norm(model, hospitals[h]["train"][0], batch_size=BATCH_SIZE)  # sans pas de gradient
+        recipes["fedbn_reestimated"][h] = model.get_weights()
     seconds["fedbn"] = time.perf_counter() - start
-    return aucs, seconds
+    return recipes, seconds
+
+
+def diagnose_pooled(data: dict, hospitals: dict, epochs: int = EPOCHS, rounds: int = ROUNDS, seed: int = SEED) -> dict:
+    """Pourquoi le centralisé sur trois appareils est sous la référence : trois mesures sur le même test."""
+    from sklearn.metrics import roc_auc_score
+
+    names = list(hospitals)
+    set_seed(seed)
+    initial = build_model().get_weights()
+    pooled = lambda hs: (np.concatenate([hs[h]["train"][0] for h in names]),  # noqa: E731
+                         np.concatenate([hs[h]["train"][1] for h in names]))
+    result = {}
+    clean = make_hospitals(data, seed=seed, scanners={h: NO_SCANNER for h in names})
+    weights = _fit_alone(*pooled(clean), initial, rounds * LOCAL_EPOCHS, seed)
+    result["pooled_no_scanner_auc"] = _auc(*_scores(weights, clean, "test"))
+    val = (np.concatenate([hospitals[h]["val"][0] for h in names]), np.concatenate([hospitals[h]["val"][1] for h in names]))
+    weights = _fit_alone(*pooled(hospitals), initial, epochs, seed, validation=val)
+    result["pooled_early_stopping_auc"] = _auc(*_scores(weights, hospitals, "test"))
+    weights = _fit_alone(*pooled(clean), initial, epochs, seed,
+                         validation=(np.concatenate([clean[h]["val"][0] for h in names]), val[1]))
+    result["pooled_no_scanner_early_stopping_auc"] = _auc(*_scores(weights, clean, "test"))
+    return result
 
 
 def run_benchmark(data: dict, epochs: int = EPOCHS, rounds: int = ROUNDS, seed: int = SEED,
-                  verbose: bool = False) -> dict:
+                  verbose: bool = False, diagnose: bool = False) -> dict:
     """Le banc complet : un dictionnaire de chiffres (AUC, exactitude, secondes par recette)."""
+    from utils.statistics import paired_difference
+
     start = time.perf_counter()
     reference = train_reference(data, epochs=epochs, seed=seed)
     seconds = {"reference": time.perf_counter() - start}
     hospitals = make_hospitals(data, seed=seed)
-    aucs, federated_seconds = run_federated(hospitals, rounds=rounds, seed=seed, verbose=verbose)
+    recipes, federated_seconds = run_federated(hospitals, rounds=rounds, seed=seed, verbose=verbose)
     seconds.update(federated_seconds)
-    best = max(("fedavg", "fedprox", "fedbn"), key=lambda name: aucs[f"{name}_auc"])
-    return {"test_auc": reference["test_auc"], "test_acc": reference["test_acc"], **aucs,
-            "best_federated": best, "gap_to_pooled": aucs["pooled_auc"] - aucs[f"{best}_auc"],
-            "reference_epochs": reference["epochs_run"], "rounds": rounds,
-            "hospital_sizes": {h: len(v["train"][1]) for h, v in hospitals.items()},
-            "seconds": {name: round(value, 1) for name, value in seconds.items()}}
+    # Choix sur la validation : la meilleure recette fédérée.
+    val_aucs = {name: _auc(*_scores(recipes[name], hospitals, "val")) for name in RECIPES}
+    best = max(FEDERATED, key=lambda name: val_aucs[name])
+    # Le test, lu une fois, pour toutes les recettes.
+    test_scores = {name: _scores(recipes[name], hospitals, "test") for name in RECIPES}
+    y_test = test_scores["pooled"][0]
+    aucs = {f"{name}_auc": _auc(y_test, test_scores[name][1]) for name in RECIPES}
+    per_hospital = {}
+    start_h = 0
+    for h in hospitals:
+        n = len(hospitals[h]["test"][1])
+        per_hospital[h] = {name: _auc(y_test[start_h:start_h + n], test_scores[name][1][start_h:start_h + n])
+                           for name in RECIPES}
+        start_h += n
+    gap = paired_difference(y_test, test_scores["pooled"][1], test_scores[best][1], metric="auc", seed=seed)
+    results = {"test_auc": reference["test_auc"], "test_acc": reference["test_acc"], **aucs,
+               "val_aucs": val_aucs, "best_federated": best, "gap_to_pooled": gap.value,
+               "gap_to_pooled_interval": [gap.low, gap.high], "per_hospital_test_auc": per_hospital,
+               "pooled_mean_hospital_auc": float(np.mean([per_hospital[h]["pooled"] for h in hospitals])),
+               "reference_epochs": reference["epochs_run"], "rounds": rounds,
+               "train_size": int(len(data["train_labels"])),
+               "train_positive_share": round(float(np.mean(data["train_labels"])), 3),
+               "hospital_sizes": {h: len(v["train"][1]) for h, v in hospitals.items()}}
+    if diagnose:
+        start = time.perf_counter()
+        results["diagnosis"] = diagnose_pooled(data, hospitals, epochs=epochs, rounds=rounds, seed=seed)
+        seconds["diagnosis"] = time.perf_counter() - start
+    results["seconds"] = {name: round(value, 1) for name, value in seconds.items()}
+    return results
 
 
 def print_table(results: dict, source: str) -> None:
     print(f"PneumoniaMNIST — {source}")
-    print(f"  référence centralisée (test officiel) : AUC {results['test_auc']:.3f}, exactitude {results['test_acc']:.3f} "
-          f"({results['reference_epochs']} époques, {results['seconds']['reference']:.0f} s) ; "
-          "MedMNIST v2 ResNet-18 (28) : AUC 0,944, ACC 0,854")
-    print(f"  trois hôpitaux non IID {results['hospital_sizes']}, {results['rounds']} tours, test commun :")
-    for name in ("pooled", "fedavg", "fedprox", "fedbn"):
-        print(f"    {name:8s} AUC {results[f'{name}_auc']:.3f}   ({results['seconds'][name]:.0f} s)")
-    print(f"  meilleure recette fédérée : {results['best_federated']}, à {results['gap_to_pooled']:+.3f} "
-          "d'AUC du centralisé (objectif sur le vrai fichier : ≤ 0,02)")
+    print(f"  entraînement : {results['train_size']} images, {results['train_positive_share']:.0%} de pneumonies")
+    print(f"  référence centralisée (test officiel, sans appareil simulé) : AUC {results['test_auc']:.3f}, "
+          f"exactitude {results['test_acc']:.3f} ({results['reference_epochs']} époques, "
+          f"{results['seconds']['reference']:.0f} s) ; MedMNIST v2 ResNet-18 (28) : AUC 0,944, ACC 0,854")
+    print(f"  trois hôpitaux non IID {results['hospital_sizes']}, {results['rounds']} tours ; une AUC sur les scores "
+          "des trois hôpitaux réunis (validation pour choisir, test lu une fois) :")
+    for name in RECIPES:
+        hospitals = ", ".join(f"{h} {v[name]:.3f}" for h, v in results["per_hospital_test_auc"].items())
+        print(f"    {name:18s} validation {results['val_aucs'][name]:.3f}   test {results[f'{name}_auc']:.3f}"
+              f"   (par hôpital : {hospitals})")
+    low, high = results["gap_to_pooled_interval"]
+    print(f"  meilleure recette fédérée (choisie sur la validation) : {results['best_federated']} ; "
+          f"centralisé − elle sur le test : {results['gap_to_pooled']:+.3f} [IC 95 % apparié {low:+.3f} ; {high:+.3f}]")
+    print(f"  centralisé : AUC moyenne des trois hôpitaux {results['pooled_mean_hospital_auc']:.3f} "
+          f"(contre {results['pooled_auc']:.3f} sur leurs scores réunis)")
+    if "diagnosis" in results:
+        d = results["diagnosis"]
+        print(f"  diagnostic : centralisé sans appareils simulés {d['pooled_no_scanner_auc']:.3f} ; avec arrêt précoce "
+              f"(≤ {EPOCHS} époques) {d['pooled_early_stopping_auc']:.3f} ; sans appareils et avec arrêt précoce "
+              f"{d['pooled_no_scanner_early_stopping_auc']:.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="fichier où écrire les résultats (JSON)")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"époques maximales de la référence ({EPOCHS})")
     parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"tours fédérés ({ROUNDS})")
+    parser.add_argument("--train-subset", type=int, help="garder ce nombre d'images d'entraînement (ex. 3882)")
+    parser.add_argument("--positive-share", type=float, default=0.9, help="part de pneumonies du sous-ensemble (0,9)")
+    parser.add_argument("--diagnose", action="store_true", help="mesurer pourquoi le centralisé est sous la référence")
     parser.add_argument("--verbose", action="store_true", help="une ligne par tour fédéré")
     args = parser.parse_args(argv)
 
@@ -248,9 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     except DataSourceError as error:
         print(f"Erreur de données : {error}", file=sys.stderr)
         return 2
+    source = data["source"] if args.data is not None else "miroir hors ligne (taille réelle)"
+    if args.train_subset:
+        data = cut_training(data, args.train_subset, args.positive_share)
+        source += f", entraînement coupé à {args.train_subset} images"
     started = time.perf_counter()
-    results = run_benchmark(data, epochs=args.epochs, rounds=args.rounds, verbose=args.verbose)
-    results["source"] = data["source"] if args.data is not None else "miroir hors ligne (taille réelle)"
+    results = run_benchmark(data, epochs=args.epochs, rounds=args.rounds, verbose=args.verbose, diagnose=args.diagnose)
+    results["source"] = source
     results["seconds"]["total"] = round(time.perf_counter() - started, 1)
     print_table(results, results["source"])
     print(f"  durée totale : {results['seconds']['total']:.0f} s")

@@ -1,4 +1,4 @@
-"""Banc d'essai PneumoniaMNIST : il tourne de bout en bout sur un petit miroir et écrit les chiffres promis."""
+"""Banc d'essai PneumoniaMNIST : il tourne de bout en bout sur un petit miroir, choisit sur la validation, lit le test une fois."""
 import json
 
 import numpy as np
@@ -9,7 +9,7 @@ from utils.data.medmnist import read_npz
 from utils.data.medmnist_mirror import make_medmnist_mirror
 
 TINY = {"train": 180, "val": 60, "test": 90}
-KEYS = ("test_auc", "test_acc", "pooled_auc", "fedavg_auc", "fedprox_auc", "fedbn_auc")
+KEYS = ("test_auc", "test_acc", "pooled_auc", "fedavg_auc", "fedprox_auc", "fedbn_auc", "fedbn_reestimated_auc")
 
 
 @pytest.fixture(scope="module")
@@ -30,17 +30,45 @@ def test_hospitals_are_non_iid_and_cover_the_splits(tiny_file):
     assert all(h["train"][0].shape[1:] == (28, 28, 1) for h in hospitals.values())
 
 
-def test_benchmark_runs_end_to_end(tiny_file, tmp_path, capsys):
+def test_cut_training_keeps_the_pneumonias_and_reaches_the_size(tiny_file):
+    data = read_npz(tiny_file)
+    cut = bench.cut_training(data, 150, 0.9)
+    assert len(cut["train_labels"]) == 150
+    assert cut["train_labels"].sum() == min(int(data["train_labels"].sum()), 135)
+    assert len(cut["test_labels"]) == TINY["test"] and len(cut["val_labels"]) == TINY["val"]
+
+
+def test_the_benchmark_model_is_the_notebook_model():
+    from utils.models import build_radiograph_cnn
+
+    model = bench.build_model()
+    assert [layer.name for layer in model.layers] == [layer.name for layer in build_radiograph_cnn().layers]
+    assert not any("dropout" in layer.name for layer in model.layers)
+
+
+def test_benchmark_runs_end_to_end_and_chooses_on_validation(tiny_file, tmp_path, capsys, monkeypatch):
+    read = []
+    original = bench._scores
+
+    def spying_scores(weights, hospitals, split):
+        read.append(split)
+        return original(weights, hospitals, split)
+
+    monkeypatch.setattr(bench, "_scores", spying_scores)
     output = tmp_path / "resultats.json"
     assert bench.main(["--data", str(tiny_file), "--epochs", "1", "--rounds", "1", "--json", str(output)]) == 0
     results = json.loads(output.read_text())
     for key in KEYS:
         assert 0.0 <= results[key] <= 1.0, key
     assert set(results["seconds"]) >= {"reference", "pooled", "fedavg", "fedprox", "fedbn", "total"}
-    assert results["best_federated"] in ("fedavg", "fedprox", "fedbn")
+    assert results["best_federated"] == max(bench.FEDERATED, key=lambda name: results["val_aucs"][name])
+    low, high = results["gap_to_pooled_interval"]
+    assert low <= results["gap_to_pooled"] <= high
     assert np.isclose(results["gap_to_pooled"], results["pooled_auc"] - results[f"{results['best_federated']}_auc"])
+    # toutes les validations d'abord (le choix), puis le test, une fois par recette
+    assert read == ["val"] * len(bench.RECIPES) + ["test"] * len(bench.RECIPES)
     out = capsys.readouterr().out
-    assert "MedMNIST v2 ResNet-18" in out and "fedbn" in out
+    assert "MedMNIST v2 ResNet-18" in out and "fedbn" in out and "apparié" in out
 
 
 def test_bad_data_is_a_clear_error(tmp_path, capsys):
