@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import call_answer, ensure_done, report
+from . import call_answer, ensure_done, exercise_check, report
 
 FEATURES = ("age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak",
             "slope", "ca", "thal")
 
 
+@exercise_check
 def check_missing_rates(missing_rates, data: pd.DataFrame) -> bool:
     """Exercice 1 : part des valeurs manquantes, par hôpital (lignes) et par variable (colonnes)."""
     ensure_done(missing_rates, "missing_rates")
@@ -25,12 +26,14 @@ def check_missing_rates(missing_rates, data: pd.DataFrame) -> bool:
     same_columns = set(FEATURES) <= set(map(str, answer.columns))
     results.append((same_columns, "une colonne par variable (age ... thal)",
                     "Gardez les 13 variables, sans `num`, `hospital` ni `target`."))
-    values_ok = False
+    values_ok = as_percent = False
     if same_index and same_columns:
         answer = answer.loc[expected.index, list(FEATURES)].astype(float)
         as_percent = np.allclose(answer.to_numpy(), 100 * expected.to_numpy(), atol=0.05)
-        values_ok = np.allclose(answer.to_numpy(), expected.to_numpy(), atol=5e-4) or as_percent
-    results.append((values_ok, "les taux sont justes (chol = 0 compté comme manquant)",
+        values_ok = np.allclose(answer.to_numpy(), expected.to_numpy(), atol=5e-4)
+    results.append((values_ok, "les taux sont des parts entre 0 et 1, justes (chol = 0 compté comme manquant)",
+                    "Ce sont des pourcentages : l'énoncé demande la part entre 0 et 1 (ne multipliez pas par 100)."
+                    if as_percent else
                     "`df[variables].isna()` vaut True là où la valeur manque ; sa moyenne par groupe est le taux."))
     success = report("Exercice 1 : valeurs manquantes par hôpital", results)
     if values_ok:
@@ -40,6 +43,16 @@ def check_missing_rates(missing_rates, data: pd.DataFrame) -> bool:
     return success
 
 
+def _pair(answer):
+    """(a, b) en flottants si `answer` est une paire de nombres (tuple, liste, tableau NumPy), sinon None."""
+    try:
+        values = np.asarray(answer, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return None
+    return (float(values[0]), float(values[1])) if values.size == 2 else None
+
+
+@exercise_check
 def check_sensitivity_specificity(sensitivity_specificity) -> bool:
     """Exercice 2 : malade si score >= seuil ; sensibilité = VP / (VP + FN), spécificité = VN / (VN + FP)."""
     y_true = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1]  # 5 malades, 6 sains
@@ -47,11 +60,11 @@ def check_sensitivity_specificity(sensitivity_specificity) -> bool:
     # au seuil 0,5 (>=) : malades détectés 0,9 0,7 0,5 → 3 sur 5 ; sains reconnus : tous sauf 0,6 et 0,5 → 4 sur 6
     answer = call_answer(sensitivity_specificity, y_true, y_score, 0.5, name="sensitivity_specificity")
     results = []
-    shape_ok = isinstance(answer, (tuple, list)) and len(answer) == 2
+    shape_ok = _pair(answer) is not None  # tuple, liste ou tableau NumPy de deux nombres
     results.append((shape_ok, "la fonction renvoie deux nombres (sensibilité, spécificité)",
                     "Terminez par `return sensitivity, specificity`."))
     if shape_ok:
-        sensitivity, specificity = (float(value) for value in answer)
+        sensitivity, specificity = _pair(answer)
         swapped = np.isclose(sensitivity, 4 / 6) and np.isclose(specificity, 3 / 5)
         strict = np.isclose(sensitivity, 2 / 5) and np.isclose(specificity, 5 / 6)  # `>` au lieu de `>=`
         results.append((np.isclose(sensitivity, 3 / 5) and np.isclose(specificity, 4 / 6),
@@ -61,19 +74,20 @@ def check_sensitivity_specificity(sensitivity_specificity) -> bool:
                         "Prédiction = (score >= seuil) ; sensibilité = vrais positifs / malades, "
                         "spécificité = vrais négatifs / sains."))
         low = call_answer(sensitivity_specificity, y_true, y_score, 0.2, name="sensitivity_specificity")
-        results.append((np.allclose([float(v) for v in low], [1.0, 1 / 6]),
+        results.append((_pair(low) is not None and np.allclose(_pair(low), [1.0, 1 / 6]),
                         "le seuil est bien utilisé (au seuil 0,2 : sensibilité 1,00, spécificité 0,17)",
                         "Comparez les scores au paramètre `threshold`, pas à 0,5 écrit en dur."))
         rng = np.random.default_rng(0)
         truth, score = rng.integers(0, 2, 200), rng.random(200)
         again = call_answer(sensitivity_specificity, truth, score, 0.3, name="sensitivity_specificity")
         expected = (np.mean(score[truth == 1] >= 0.3), np.mean(score[truth == 0] < 0.3))
-        results.append((np.allclose([float(v) for v in again], expected),
+        results.append((_pair(again) is not None and np.allclose(_pair(again), expected),
                         "juste aussi sur des tableaux NumPy de 200 patients",
                         "Utilisez des comparaisons vectorielles : `np.sum((y_true == 1) & y_pred)`."))
     return report("Exercice 2 : sensibilité et spécificité à un seuil", results)
 
 
+@exercise_check
 def check_fit_on_train_only(preprocess_train_test) -> bool:
     """Exercice 3 : le prétraitement apprend ses statistiques sur l'entraînement seul, puis les applique au test."""
     from sklearn.preprocessing import StandardScaler
