@@ -24,7 +24,7 @@ def ensure_done(value, name: str):
     if value is None:
         raise ExerciseNotDone(
             f"« {name} » n'est pas encore défini : complétez la cellule d'exercice au-dessus "
-            "(remplacez `raise NotImplementedError()` par votre code), exécutez-la, puis relancez cette vérification."
+            "(votre code à la place de `# VOTRE CODE ICI`), exécutez-la, puis relancez cette vérification."
         )
     return value
 
@@ -36,8 +36,8 @@ def call_answer(function, *args, name: str | None = None, **kwargs):
         return function(*args, **kwargs)
     except NotImplementedError as error:
         raise ExerciseNotDone(
-            f"La fonction « {name or function.__name__} » n'est pas encore écrite : "
-            "remplacez `raise NotImplementedError()` par votre code, puis relancez."
+            f"La fonction « {name or function.__name__} » n'est pas encore écrite : remplacez `# VOTRE CODE ICI` "
+            "et la ligne `raise NotImplementedError(...)` par votre code, exécutez sa cellule, puis relancez."
         ) from error
 
 
@@ -70,7 +70,8 @@ def try_example(function, *args, **kwargs):
         return function(*args, **kwargs)
     except NotImplementedError:
         print(f"⏳ La fonction « {getattr(function, '__name__', 'à écrire')} » n'est pas encore écrite : "
-              "remplacez `raise NotImplementedError()` par votre code, exécutez la cellule, puis relancez.")
+              "remplacez `# VOTRE CODE ICI` et la ligne `raise NotImplementedError(...)` par votre code, "
+              "exécutez la cellule, puis relancez.")
         return None
 
 
