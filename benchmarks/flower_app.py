@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.flower_deployment import LocalDeployment, generate_certificates  # le déploiement automatisé des tests
 from utils.data import load_medmnist
-from utils.federated.flower_app import (LocalDeployment, find_app, generate_certificates, run_app_in_process,
-                                        run_app_simulation)
+from utils.federated.flower_app import find_app, run_app_in_process, run_app_simulation
 
 
 def run(way: str, rounds: int, epochs: int, tls: bool, workdir: Path) -> dict:

@@ -1,15 +1,22 @@
 """Le projet final : l'application Flower (`semaine_6_a_8/projet_final`) — disposition, stratégies, données,
-agrégation sécurisée. Les runs passent par le moteur de simulation de Flower dans ce processus."""
+DP à poids égaux, agrégation sécurisée, et une application qui se suffit à elle-même (mêmes modèle et pas de
+FedProx que le cours, importable avec ses seules dépendances déclarées). Les runs passent par le moteur de
+simulation de Flower dans ce processus."""
+import re
+import subprocess
 import sys
+import textwrap
 import tomllib
 
 import numpy as np
 import pytest
 
+from utils.data import load_medmnist
 from utils.federated.flower_app import app_run_config, find_app, run_app_in_process, toml_overrides
 
 APP = find_app()
 sys.path.insert(0, str(APP))
+load_medmnist("breastmnist", source="offline")  # le miroir, que l'application lit sans jamais l'écrire
 
 from consortium import server_app, task  # noqa: E402
 
@@ -103,3 +110,170 @@ def test_secure_aggregation_gives_the_fedavg_model_and_refuses_robust_strategies
     assert secure["config"]["secure-aggregation"] is True
     with pytest.raises(ValueError, match="secure-aggregation"):
         run_app_in_process(APP, {**common, "run-name": "refus", "secure-aggregation": True, "strategy": "fedmedian"})
+
+
+# ============================================================================ une application qui se suffit à elle-même
+def test_the_app_model_is_the_course_s_week_1_cnn():
+    import keras
+
+    from utils.models import build_cnn
+
+    keras.utils.set_random_seed(3)
+    mine = task.build_model(learning_rate=1e-3)
+    keras.utils.set_random_seed(3)
+    course = build_cnn(input_shape=task.IMAGE_SHAPE, learning_rate=1e-3)
+    assert [layer.get_config() | {"name": ""} for layer in mine.layers] == \
+        [layer.get_config() | {"name": ""} for layer in course.layers]
+    assert [layer.name for layer in mine.layers] == [layer.name for layer in course.layers]
+    for a, b in zip(mine.get_weights(), course.get_weights()):
+        np.testing.assert_array_equal(a, b)  # même graine : mêmes poids initiaux
+    assert mine.loss == course.loss and type(mine.optimizer) is type(course.optimizer)
+
+
+def test_the_app_fedprox_step_is_the_course_s():
+    import keras
+
+    from utils.federated.apps import fit_proximal as course_fit_proximal
+    from utils.models import build_cnn
+
+    data = task.load_hospital_data(0, 3, source="offline")
+    x, y = data["x"][:64], data["y"][:64]
+    results = []
+    for build, fit in ((task.build_model, task.fit_proximal),
+                       (lambda: build_cnn(input_shape=task.IMAGE_SHAPE), course_fit_proximal)):
+        keras.utils.set_random_seed(5)
+        model = build()
+        model.set_weights([w + 0.01 for w in model.get_weights()])  # loin de rien de particulier
+        metrics = fit(model, x, y, epochs=2, batch_size=16, mu=0.5)
+        results.append((model.get_weights(), metrics))
+    (mine, mine_metrics), (course, course_metrics) = results
+    for a, b in zip(mine, course):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert mine_metrics["loss"] == pytest.approx(course_metrics["loss"], abs=1e-6)
+
+
+def test_the_app_reads_breastmnist_and_checks_the_official_md5(tmp_path):
+    from utils.data.medmnist import OFFICIAL_FILES
+
+    assert task.BREASTMNIST_MD5 == OFFICIAL_FILES["breastmnist"]["md5"]
+    assert task.BREASTMNIST_URL == OFFICIAL_FILES["breastmnist"]["url"]
+    mirror = load_medmnist("breastmnist", source="offline")
+    data = task.load_breastmnist("offline")
+    assert "miroir" in data["source"]
+    np.testing.assert_array_equal(data["val"][1], (mirror["val_labels"].ravel() == 0).astype(np.float32))
+    # un fichier « officiel » dont la somme MD5 n'est pas l'officielle est refusé
+    fake = tmp_path / "medmnist" / "breastmnist.npz"
+    fake.parent.mkdir()
+    fake.write_bytes(b"pas le fichier de MedMNIST")
+    with pytest.raises(ValueError, match="somme MD5"):
+        task.find_breastmnist("official", tmp_path)
+    with pytest.raises(FileNotFoundError, match="ne télécharge rien"):
+        task.find_breastmnist("offline", tmp_path / "vide")
+    with pytest.raises(ValueError, match="data-source"):
+        task.find_breastmnist("zenodo", tmp_path)
+
+
+DECLARED_ONLY = textwrap.dedent("""
+    # Un Python où seules les dépendances déclarées de l'application (et la bibliothèque standard) s'importent.
+    import importlib.abc, importlib.metadata as metadata, re, sys, tomllib
+    from packaging.requirements import Requirement
+
+    app = sys.argv[1]
+    declared = tomllib.load(open(app + "/pyproject.toml", "rb"))["project"]["dependencies"]
+    allowed, todo = set(), [(Requirement(text), set()) for text in declared]
+    while todo:  # la fermeture des dépendances déclarées, marqueurs et extras compris
+        requirement, extras = todo.pop()
+        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
+        key = (name, tuple(sorted(requirement.extras)))
+        if key in allowed:
+            continue
+        allowed.add(key)
+        try:
+            requires = metadata.requires(requirement.name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for text in requires:
+            sub = Requirement(text)
+            environments = [{"extra": extra} for extra in requirement.extras] or [{"extra": ""}]
+            if sub.marker is None or any(sub.marker.evaluate(env) for env in environments):
+                todo.append((sub, set()))
+    distributions = {name for name, _ in allowed}
+    modules = {module for module, owners in metadata.packages_distributions().items()
+               if any(re.sub(r"[-_.]+", "-", owner).lower() in distributions for owner in owners)}
+
+    class DeclaredOnly(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path=None, target=None):
+            top = fullname.split(".")[0]
+            if top in sys.stdlib_module_names or top in modules or top == "consortium" or top.startswith("_"):
+                return None
+            raise ModuleNotFoundError(f"{fullname} : hors des dépendances déclarées", name=fullname)
+
+    sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+    sys.path.insert(0, app)
+    sys.meta_path.insert(0, DeclaredOnly())
+    import consortium.task, consortium.client_app, consortium.server_app, consortium.secure_aggregation  # noqa
+    for forbidden in ("utils", "cv2", "pandas", "sklearn"):
+        assert forbidden not in sys.modules, forbidden
+        try:
+            __import__(forbidden)
+        except ModuleNotFoundError:
+            pass
+        else:
+            raise AssertionError(forbidden + " aurait dû être refusé")
+    print("importée :", sorted(m for m in sys.modules if m.startswith("consortium")))
+""")
+
+
+def test_the_app_imports_with_only_its_declared_dependencies(tmp_path):
+    """Un sous-processus où un crochet d'import refuse tout module hors de la bibliothèque standard et des
+    paquets de la fermeture de `[project] dependencies` (Flower, TensorFlow et leurs dépendances) : ni
+    `utils`, ni OpenCV, ni pandas. Un vrai environnement virtuel neuf demanderait de retélécharger TensorFlow."""
+    project = tomllib.loads((APP / "pyproject.toml").read_text(encoding="utf-8"))
+    assert all(not dep.startswith("cours-fl-sante") for dep in project["project"]["dependencies"])
+    assert {dep.split("[")[0].split("=")[0].split(">")[0] for dep in project["project"]["dependencies"]} == \
+        {"flwr", "tensorflow"}
+    for module in (APP / "consortium").glob("*.py"):
+        assert not re.search(r"^\s*(from|import)\s+utils\b", module.read_text(encoding="utf-8"), re.M), module.name
+    script = tmp_path / "declared_only.py"
+    script.write_text(DECLARED_ONLY, encoding="utf-8")
+    completed = subprocess.run([sys.executable, str(script), str(APP)], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "consortium.server_app" in completed.stdout
+
+
+# ============================================================================ la DP de l'application
+@pytest.fixture
+def message_identity(monkeypatch):
+    """Flower 1.41 ne crée un `Message` que dans un processus qui a une identité de tâche : on lui en donne une."""
+    from flwr.supercore.task_identity import TaskIdentity
+
+    for name in ("_run_id", "_node_id", "_task_id"):
+        monkeypatch.setattr(TaskIdentity, name, 1)
+
+
+def _reply(value, num_examples):
+    from flwr.app import ArrayRecord, Message, MessageType, MetricRecord, RecordDict
+
+    content = RecordDict({"arrays": ArrayRecord([np.full(3, value, dtype=np.float32)]),
+                          "metrics": MetricRecord({"num-examples": num_examples, "loss": value})})
+    return Message(content=content, dst_node_id=1, message_type=MessageType.TRAIN)
+
+
+def test_under_dp_every_hospital_weighs_the_same_and_an_incomplete_round_is_not_aggregated(message_identity, capsys):
+    from flwr.app import ArrayRecord
+
+    base = app_run_config(APP)
+    for name in ("fedavg", "fedprox"):
+        strategy = server_app.make_strategy({**base, "strategy": name, "differential-privacy": True,
+                                             "dp-noise-multiplier": 0.0, "dp-clipping-norm": 100.0})
+        assert isinstance(strategy, server_app.HospitalLevelDP)
+        assert isinstance(strategy.strategy, server_app.EqualWeights)
+        strategy.current_arrays = ArrayRecord([np.zeros(3, dtype=np.float32)])
+        # num-examples très inégaux (déclarés par les hôpitaux) : la moyenne reste à poids égaux
+        arrays, _ = strategy.aggregate_train(1, [_reply(0.1, 100), _reply(0.2, 10), _reply(0.6, 10)])
+        np.testing.assert_allclose(arrays.to_numpy_ndarrays()[0], [0.3, 0.3, 0.3], atol=1e-6)
+        assert strategy.aggregate_train(2, [_reply(0.1, 100), _reply(0.2, 10)]) == (None, None)
+        assert "tour 2 non agrégé (2/3" in capsys.readouterr().out
+    plain = server_app.make_strategy({**base, "strategy": "fedavg"})
+    assert not isinstance(plain, server_app.EqualWeights)  # sans DP : FedAvg de Flower, pondéré par num-examples

@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from flower_deployment import LocalDeployment, generate_certificates, port_open, processes_mentioning
 from utils.data import load_medmnist
-from utils.federated.flower_app import (FlowerRunError, LocalDeployment, find_app, generate_certificates, port_open,
-                                        processes_mentioning, run_app_simulation)
+from utils.federated.flower_app import FlowerRunError, find_app, run_app_simulation
 
 APP = find_app()
 COMMON = {"local-epochs": 1, "data-source": "offline", "round-timeout": 300.0}  # CI lente : personne compté absent à tort

@@ -3,7 +3,8 @@
 Il reçoit un `Message` du serveur et répond par un `Message` :
 - `@app.train()` : le contenu reçu porte les poids globaux (`ArrayRecord` « arrays ») et les réglages
   du tour (`ConfigRecord` « config ») ; l'hôpital entraîne sur ses données et renvoie ses poids et ses
-  métriques (`MetricRecord` « metrics », avec `num-examples`, le poids de l'hôpital dans la moyenne) ;
+  métriques (`MetricRecord` « metrics », avec `num-examples`, le poids de l'hôpital dans la moyenne de FedAvg, sauf
+  sous DP où tous pèsent autant ; ces métriques partent en clair, même avec SecAgg+) ;
 - `@app.evaluate()` : l'hôpital évalue les poids reçus sur sa part de validation.
 Les images ne quittent jamais l'hôpital : seuls des poids et des nombres partent dans le `Message`.
 

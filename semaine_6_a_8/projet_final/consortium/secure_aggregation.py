@@ -1,8 +1,11 @@
 """L'agrégation sécurisée SecAgg+ (Bell et al., 2020), telle que Flower 1.41 la fournit.
 
-Avec SecAgg+, chaque hôpital masque sa mise à jour avec des nombres aléatoires partagés deux à deux ;
-les masques s'annulent dans la somme : le serveur apprend la somme des mises à jour, jamais celle d'un
-hôpital. Dans Flower 1.41, SecAgg+ n'existe que dans l'API « héritée » (avant l'API Message) :
+Avec SecAgg+, chaque hôpital masque ses poids avec des masques partagés avec quelques voisins (un graphe
+de O(log n) voisins, là où SecAgg de Bonawitz et al. en partage avec tous) et un masque personnel ; les
+masques s'annulent dans la somme : le serveur apprend la somme des poids, jamais ceux d'un hôpital.
+Ce que le serveur voit encore en clair : les métriques de chaque hôpital (perte, exactitude, `num-examples`)
+et chaque réponse d'évaluation (perte et AUC de validation par hôpital). La garantie suppose aussi un
+serveur honnête mais curieux : il suit le protocole. Dans Flower 1.41, SecAgg+ n'existe que dans l'API « héritée » (avant l'API Message) :
 - côté serveur, `SecAggPlusWorkflow` dans un `DefaultWorkflow`, avec une stratégie de `flwr.server.strategy`
   (`FedAvg` : une moyenne pondérée est une somme, ce que SecAgg+ sait calculer) ;
 - côté hôpital, le mod `secaggplus_mod`, et des messages au format hérité (`fitins.parameters`,
@@ -11,7 +14,9 @@ Ce module réunit tout ce que ce format demande, pour que `client_app.py` et `se
 écrits avec l'API Message.
 
 Conséquence à retenir : le serveur ne voit plus les mises à jour une à une. Une stratégie robuste
-(médiane, Krum), qui a besoin de chacune, est donc impossible avec SecAgg+ : `server_app.py` le refuse.
+(médiane, Krum), qui a besoin de chacune, est donc impossible avec le SecAgg+ de Flower (il faudrait un
+protocole dédié) : `server_app.py` le refuse. De même pour l'écrêtage côté serveur de la DP ; et
+l'application ne propose pas SecAgg+ avec écrêtage côté client.
 """
 from __future__ import annotations
 

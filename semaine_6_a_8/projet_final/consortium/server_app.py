@@ -4,6 +4,12 @@ Sa fonction `main` lit la configuration du run, choisit la stratégie de Flower 
 les tours (`strategy.start`), puis écrit les résultats : métriques par tour, modèle final et
 configuration, dans `results-dir/<nom du run>/`. Le serveur n'a aucune donnée : il ne voit que les
 poids et les métriques que les hôpitaux renvoient.
+
+Ce que la confidentialité différentielle (`differential-privacy = true`) garantit ici, et seulement ici :
+les **poids** publiés à chaque tour, au niveau de l'hôpital (ajouter ou retirer un hôpital entier). Pour que
+le bruit σ·C/n de Flower corresponde à la sensibilité réelle C/n, la moyenne est à poids égaux (un hôpital
+pèse 1/n, quel que soit son `num-examples`) et un tour sans la réponse des n hôpitaux n'est pas agrégé.
+Les métriques (perte, AUC) et `num-examples` de chaque hôpital circulent en clair : hors de la garantie.
 """
 from __future__ import annotations
 
@@ -25,6 +31,49 @@ ROBUST = ("fedmedian", "fedtrimmedavg", "krum")
 STRATEGIES = ("fedavg", "fedprox", *ROBUST)
 
 
+class EqualWeights:
+    """Sous DP : une moyenne à poids égaux. Le serveur fixe le poids de chaque réponse à 1.
+
+    FedAvg pondère par `num-examples`, un nombre que chaque hôpital déclare lui-même. Le bruit de la DP est
+    calibré pour une moyenne de n mises à jour écrêtées à C, chacune de poids 1/n (sensibilité C/n) :
+    avec des poids inégaux, l'hôpital le plus lourd aurait une sensibilité plus grande que celle du calcul.
+    """
+
+    def aggregate_train(self, server_round, replies):
+        replies = list(replies)
+        for reply in replies:
+            if not reply.has_error():
+                for record in reply.content.metric_records.values():
+                    record[self.weighted_by_key] = 1  # écrit par le serveur : l'hôpital ne choisit pas son poids
+        return super().aggregate_train(server_round, replies)
+
+
+class EqualFedAvg(EqualWeights, flower.FedAvg):
+    """FedAvg à poids égaux (sous DP)."""
+
+
+class EqualFedProx(EqualWeights, flower.FedProx):
+    """FedProx à poids égaux (sous DP)."""
+
+
+class HospitalLevelDP(flower.DifferentialPrivacyServerSideFixedClipping):
+    """L'enveloppe DP de Flower, qui refuse d'agréger un tour où un hôpital n'a pas répondu.
+
+    Flower ajoute un bruit σ·C/n, n = `num_sampled_clients` ; avec n − 1 réponses, la sensibilité devient
+    C/(n − 1) pour le même bruit : le ε calculé ne vaudrait plus. Ce tour-là n'est donc pas publié (le modèle
+    global reste celui du tour précédent, et rien n'est dépensé du budget de confidentialité).
+    """
+
+    def aggregate_train(self, server_round, replies):
+        replies = list(replies)
+        answered = sum(not reply.has_error() for reply in replies)
+        if answered != self.num_sampled_clients:
+            print(f"DP : tour {server_round} non agrégé ({answered}/{self.num_sampled_clients} hôpitaux ont "
+                  "répondu ; le bruit est calibré pour tous)", flush=True)
+            return None, None
+        return super().aggregate_train(server_round, replies)
+
+
 def make_strategy(run_config: dict):
     """La stratégie de Flower que demande la configuration du run (`strategy`, `differential-privacy`...)."""
     name = str(run_config["strategy"])
@@ -32,10 +81,11 @@ def make_strategy(run_config: dict):
     # Tous les hôpitaux connectés participent à chaque tour ; le run attend au moins `min-hospitals` d'entre eux.
     common = dict(fraction_train=1.0, fraction_evaluate=1.0, min_available_nodes=int(run_config["min-hospitals"]),
                   min_train_nodes=int(run_config["min-hospitals"]), min_evaluate_nodes=int(run_config["min-hospitals"]))
+    private = bool(run_config["differential-privacy"])
     if name == "fedavg":
-        strategy = flower.FedAvg(**common)
+        strategy = (EqualFedAvg if private else flower.FedAvg)(**common)
     elif name == "fedprox":  # FedAvg côté serveur ; la stratégie envoie `proximal-mu` aux hôpitaux
-        strategy = flower.FedProx(proximal_mu=float(run_config["proximal-mu"]), **common)
+        strategy = (EqualFedProx if private else flower.FedProx)(proximal_mu=float(run_config["proximal-mu"]), **common)
     elif name == "fedmedian":  # médiane coordonnée par coordonnée (Yin et al., 2018)
         strategy = flower.FedMedian(**common)
     elif name == "fedtrimmedavg":  # moyenne sans les valeurs extrêmes de chaque côté (Yin et al., 2018)
@@ -45,16 +95,16 @@ def make_strategy(run_config: dict):
     else:
         raise ValueError(f"stratégie inconnue : {name!r} ; choix : {', '.join(STRATEGIES)}.")
 
-    if run_config["differential-privacy"]:
+    if private:
         if name in ROBUST:
             raise ValueError("differential-privacy = true se combine avec fedavg ou fedprox, pas avec une "
                              f"stratégie robuste ({name}) : le bruit est calibré pour une moyenne.")
         # Confidentialité différentielle au niveau des hôpitaux (McMahan et al., 2018) : chaque mise à jour
-        # est écrêtée à la norme `dp-clipping-norm`, puis un bruit gaussien d'écart-type
-        # dp-noise-multiplier × dp-clipping-norm / nombre d'hôpitaux est ajouté à la moyenne.
-        strategy = flower.DifferentialPrivacyServerSideFixedClipping(
-            strategy, noise_multiplier=float(run_config["dp-noise-multiplier"]),
-            clipping_norm=float(run_config["dp-clipping-norm"]), num_sampled_clients=hospitals)
+        # est écrêtée à la norme `dp-clipping-norm`, la moyenne est à poids égaux (EqualFedAvg), puis un bruit
+        # gaussien d'écart-type dp-noise-multiplier × dp-clipping-norm / num-hospitals lui est ajouté ;
+        # un tour sans tous les hôpitaux n'est pas agrégé (HospitalLevelDP).
+        strategy = HospitalLevelDP(strategy, noise_multiplier=float(run_config["dp-noise-multiplier"]),
+                                   clipping_norm=float(run_config["dp-clipping-norm"]), num_sampled_clients=hospitals)
     return strategy
 
 
@@ -111,8 +161,11 @@ def main(grid: Grid, context: Context) -> None:
 
     if run_config["secure-aggregation"]:
         if run_config["strategy"] != "fedavg" or run_config["differential-privacy"]:
+            # SecAgg+ avec écrêtage côté client (recommandation de l'atelier 2) : cette application ne le propose
+            # pas. L'écrêtage côté serveur, lui, a besoin de chaque mise à jour, que SecAgg+ cache.
             raise ValueError("secure-aggregation = true demande strategy = \"fedavg\" sans differential-privacy : "
-                             "avec SecAgg+, le serveur ne voit que la somme des mises à jour, pas chacune.")
+                             "avec SecAgg+, le serveur ne voit que la somme des poids, pas chaque mise à jour ; "
+                             "l'application ne propose pas SecAgg+ avec écrêtage côté client.")
         outcome = secure_aggregation.run_fedavg(grid, context, initial_weights, num_rounds=num_rounds,
                                                 num_hospitals=int(run_config["num-hospitals"]),
                                                 local_epochs=int(run_config["local-epochs"]))

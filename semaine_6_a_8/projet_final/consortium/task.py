@@ -1,39 +1,116 @@
 """La tâche : les données d'un hôpital, le modèle, l'entraînement local et l'évaluation.
 
 Rien de Flower ici : ce sont les fonctions qu'un hôpital appellerait aussi sans apprentissage fédéré.
-Le modèle est celui de la semaine 1 (`utils.models.build_cnn`, le CNN d'échographie mammaire), sur
-BreastMNIST : les échographies BUSI réduites à 28×28 pixels (fichier officiel de MedMNIST, ou son
-miroir hors ligne). Étiquette du modèle : 1 = malin, comme en semaine 1 (BreastMNIST note 0 = malin).
+Ce fichier se suffit à lui-même (TensorFlow/Keras et NumPy, rien du paquet du cours) : c'est ce que
+chaque hôpital installe et exécute. Il contient, recopiés du cours et vérifiés identiques par les tests
+(`tests/test_projet_final_app.py`) :
+- le CNN de la semaine 1 (`utils.models.build_cnn`), pour des images 28×28 ;
+- le pas de FedProx de la semaine 3 (`utils.federated.apps.proximal_step` et `fit_proximal`) ;
+- un lecteur du fichier BreastMNIST de MedMNIST (`breastmnist.npz`), qui vérifie sa somme MD5.
+
+BreastMNIST : les échographies BUSI réduites à 28×28 pixels (fichier officiel de MedMNIST, ou le miroir
+hors ligne du cours, même format). Étiquette du modèle : 1 = malin, comme en semaine 1 (BreastMNIST note
+0 = malin). L'application ne télécharge ni n'écrit rien : le fichier doit être déjà là (voir `find_breastmnist`).
 """
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+from pathlib import Path
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # avant TensorFlow : moins de messages au démarrage
 
-from utils import runtime as _runtime  # noqa: F401  (avant TensorFlow : rend son démarrage silencieux)
-from utils.data import load_medmnist
-from utils.federated.apps import fit_proximal
-from utils.models import build_cnn
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 IMAGE_SHAPE = (28, 28, 1)
 
-
 # ============================================================================ les données
+# Le fichier officiel de MedMNIST v2 (Yang et al., 2023) et sa somme MD5 publiée (medmnist/info.py).
+BREASTMNIST_URL = "https://zenodo.org/records/10519652/files/breastmnist.npz?download=1"
+BREASTMNIST_MD5 = "750601b1f35ba3300ea97c75c52ff8f6"
+NPZ_KEYS = tuple(f"{split}_{kind}" for split in ("train", "val", "test") for kind in ("images", "labels"))
+DATA_SOURCES = ("auto", "official", "offline")
+
+
+def data_dir() -> Path:
+    """Le dossier des données de cette machine : `COURSE_DATA_DIR`, sinon `~/.cache/cours-fl-sante` (celui du cours)."""
+    return Path(os.environ.get("COURSE_DATA_DIR") or Path.home() / ".cache" / "cours-fl-sante")
+
+
+def md5sum(path: str | Path) -> str:
+    """Somme MD5 d'un fichier (en hexadécimal), lue par blocs."""
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_breastmnist(source: str = "auto", folder: str | Path | None = None) -> tuple[Path, str]:
+    """Le fichier `breastmnist.npz` à lire, et ce qu'il est ; l'application ne télécharge ni ne génère rien.
+
+    - "official" : `<dossier>/medmnist/breastmnist.npz`, dont la somme MD5 doit être l'officielle ;
+    - "offline" : le miroir hors ligne du cours (`<dossier>/medmnist_mirror_fast/` ou `_full/`), généré avant
+      par `load_medmnist("breastmnist", source="offline")` (images synthétiques, même format) ;
+    - "auto" : le fichier officiel s'il est là, sinon le miroir.
+    `<dossier>` : `folder`, sinon `data_dir()`. Un dossier monté en lecture seule suffit.
+    """
+    if source not in DATA_SOURCES:
+        raise ValueError(f"data-source = {source!r} : choisissez parmi {', '.join(DATA_SOURCES)}.")
+    root = Path(folder) if folder else data_dir()
+    official = root / "medmnist" / "breastmnist.npz"
+    mirrors = [root / f"medmnist_mirror_{mode}" / "breastmnist.npz" for mode in ("fast", "full")]
+    if source in ("official", "auto") and official.is_file():
+        digest = md5sum(official)
+        if digest == BREASTMNIST_MD5:
+            return official, f"MedMNIST officiel ({official}, somme MD5 vérifiée)"
+        if source == "official":
+            raise ValueError(f"{official} : somme MD5 {digest}, différente de l'officielle {BREASTMNIST_MD5} : "
+                             "ce n'est pas le fichier publié par MedMNIST. Téléchargez-le de nouveau.")
+    if source in ("offline", "auto"):
+        for mirror in mirrors:
+            if mirror.is_file():
+                return mirror, f"miroir hors ligne ({mirror} ; images synthétiques, même format que MedMNIST)"
+    raise FileNotFoundError(
+        f"BreastMNIST introuvable dans {root} (data-source = {source!r}). L'application ne télécharge rien : "
+        f"placez le fichier officiel ({BREASTMNIST_URL}, somme MD5 {BREASTMNIST_MD5}) dans {official}, "
+        "ou générez le miroir hors ligne avec le paquet du cours : "
+        "python -c \"from utils.data import load_medmnist; load_medmnist('breastmnist', source='offline')\".")
+
+
+def read_npz(path: str | Path) -> dict:
+    """Les six tableaux d'un fichier MedMNIST (`train_images`, `train_labels`, ...), formes vérifiées."""
+    with np.load(path, allow_pickle=False) as archive:
+        missing = [key for key in NPZ_KEYS if key not in archive.files]
+        if missing:
+            raise ValueError(f"{path} : clé(s) absente(s) : {', '.join(missing)} ; attendu : {', '.join(NPZ_KEYS)}.")
+        data = {key: archive[key] for key in NPZ_KEYS}
+    for split in ("train", "val", "test"):
+        images, labels = data[f"{split}_images"], data[f"{split}_labels"]
+        if images.shape[1:] != (28, 28) or images.dtype != np.uint8 or labels.shape != (len(images), 1):
+            raise ValueError(f"{path} : {split} a la forme {images.shape} ({images.dtype}) et {labels.shape} ; "
+                             "attendu (N, 28, 28) en uint8 et (N, 1).")
+    return data
+
+
 @functools.lru_cache(maxsize=4)
-def load_breastmnist(source: str) -> dict:
+def load_breastmnist(source: str = "auto", folder: str | None = None) -> dict:
     """Le fichier BreastMNIST entier, lu une fois par processus : `{split: (x, y)}` pour train, val et test.
 
     Images en float32 dans [0, 1], forme (n, 28, 28, 1) ; y = 1 pour « malin », 0 pour « normal ou bénin ».
+    `source` : voir `find_breastmnist` ; la clé « source » du résultat dit quel fichier a été lu.
     """
-    data = load_medmnist("breastmnist", source=source)
+    path, description = find_breastmnist(source, folder)
+    data = read_npz(path)
     splits = {}
     for split in ("train", "val", "test"):
         x = (data[f"{split}_images"][..., None] / 255.0).astype(np.float32)
         y = (data[f"{split}_labels"].reshape(-1) == 0).astype(np.float32)  # 0 = malin dans BreastMNIST
         splits[split] = (x, y)
-    splits["source"] = data["source"]
+    splits["source"] = description
     return splits
 
 
@@ -60,7 +137,7 @@ def hospital_indices(y: np.ndarray, proportions: np.ndarray, hospital: int, seed
 
 
 def load_hospital_data(partition_id: int, num_partitions: int, *, source: str = "auto", alpha: float = 1.0,
-                       seed: int = 42) -> dict:
+                       seed: int = 42, folder: str | None = None) -> dict:
     """Les données de l'hôpital `partition_id` sur `num_partitions` : `x`, `y` (entraînement), `x_val`, `y_val`.
 
     En simulation, chaque hôpital prend sa part du fichier BreastMNIST (mêmes proportions de classes dans
@@ -71,7 +148,7 @@ def load_hospital_data(partition_id: int, num_partitions: int, *, source: str = 
     if not 0 <= partition_id < num_partitions:
         raise ValueError(f"partition-id = {partition_id} : il doit être entre 0 et num-partitions − 1 "
                          f"= {num_partitions - 1}.")
-    data = load_breastmnist(source)
+    data = load_breastmnist(source, folder)
     proportions = hospital_proportions(num_partitions, alpha, seed)
     (x, y), (x_val, y_val) = data["train"], data["val"]
     train = hospital_indices(y, proportions, partition_id, seed)
@@ -80,9 +157,32 @@ def load_hospital_data(partition_id: int, num_partitions: int, *, source: str = 
 
 
 # ============================================================================ le modèle
-def build_model(learning_rate: float = 1e-3):
-    """Le CNN de la semaine 1 (4 convolutions, max global, sortie sigmoïde), pour des images 28×28."""
-    return build_cnn(input_shape=IMAGE_SHAPE, learning_rate=learning_rate)
+def build_model(learning_rate: float = 1e-3, dropout: float = 0.3):
+    """Le CNN de la semaine 1 (`utils.models.build_cnn`), pour des images 28×28, déjà compilé.
+
+    Quatre convolutions 3×3 (16, 32, 64 puis 64 filtres, ReLU) séparées par trois max-pooling 2×2, le
+    maximum de chaque carte de la dernière convolution (max global : une lésion n'occupe qu'une petite
+    partie de l'image), un dropout, et un neurone de sortie sigmoïde (probabilité « malin »).
+    """
+    model = keras.Sequential(
+        [
+            keras.Input(shape=IMAGE_SHAPE, name="image"),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv_1"),
+            keras.layers.MaxPooling2D(2, name="pool_1"),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv_2"),
+            keras.layers.MaxPooling2D(2, name="pool_2"),
+            keras.layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_3"),
+            keras.layers.MaxPooling2D(2, name="pool_3"),
+            keras.layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_4"),
+            keras.layers.GlobalMaxPooling2D(name="global_max"),
+            keras.layers.Dropout(dropout, name="dropout"),
+            keras.layers.Dense(1, activation="sigmoid", name="malignancy_probability"),
+        ],
+        name="cnn_echographie",
+    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy",
+                  metrics=["accuracy", keras.metrics.AUC(name="auc")])
+    return model
 
 
 @functools.lru_cache(maxsize=2)
@@ -113,11 +213,44 @@ def fresh_model(weights, learning_rate: float = 1e-3, seed: int = 0):
 
 
 # ============================================================================ entraînement et évaluation
+@tf.function
+def proximal_step(model, x_batch, y_batch, global_weights, mu):
+    """Un pas de FedProx (Li et al., 2020) : perte + μ/2 · ‖w − w_global‖², puis un pas de l'optimiseur."""
+    with tf.GradientTape() as tape:
+        prediction = model(x_batch, training=True)
+        loss = model.compute_loss(x=x_batch, y=y_batch, y_pred=prediction, training=True)
+        distance = tf.add_n([tf.reduce_sum(tf.square(w - w_global))  # ‖w − w_global‖²
+                             for w, w_global in zip(model.trainable_variables, global_weights)])
+        total = loss + mu / 2 * distance
+    gradients = tape.gradient(total, model.trainable_variables)
+    model.optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    return loss
+
+
+def fit_proximal(model, x, y, *, epochs: int, batch_size: int, mu: float) -> dict:
+    """L'entraînement local de FedProx : des pas `proximal_step` sur des lots mélangés, `epochs` fois."""
+    global_weights = [tf.constant(w) for w in model.trainable_variables]  # les poids reçus du serveur
+    mu = tf.constant(mu, dtype=tf.float32)
+    # Ordre des exemples tiré de la graine de Keras : même résultat d'une exécution à l'autre.
+    rng = np.random.default_rng(int(tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int64)))
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            losses.append(float(proximal_step(model, tf.convert_to_tensor(x[batch]), tf.convert_to_tensor(y[batch]),
+                                              global_weights, mu)))
+    metrics = model.evaluate(x, y, batch_size=max(batch_size, 256), verbose=0, return_dict=True)
+    batches_per_epoch = -(-len(x) // batch_size)
+    metrics["loss"] = np.mean(losses[-batches_per_epoch:])  # perte moyenne de la dernière époque (sans le terme)
+    return {name: float(value) for name, value in metrics.items()}
+
+
 def train(model, x, y, *, epochs: int, batch_size: int, proximal_mu: float = 0.0) -> dict:
     """L'entraînement local d'un hôpital ; renvoie la perte et l'exactitude de la dernière époque.
 
-    `proximal_mu > 0` (FedProx) : chaque pas minimise perte + μ/2 · ‖w − w_global‖², le pas écrit en
-    semaine 3 (`utils.federated.apps.fit_proximal`), qui retient les poids près des poids reçus.
+    `proximal_mu > 0` (FedProx) : chaque pas minimise perte + μ/2 · ‖w − w_global‖², le pas de la
+    semaine 3 (`fit_proximal` ci-dessus), qui retient les poids près des poids reçus.
     """
     if proximal_mu > 0:
         metrics = fit_proximal(model, x, y, epochs=epochs, batch_size=batch_size, mu=proximal_mu)
