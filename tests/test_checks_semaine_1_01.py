@@ -1,5 +1,5 @@
 """Tests des vérifications d'exercices de semaine_1/01 : pour chaque exercice, la réponse de référence passe,
-des erreurs typiques échouent avec leur indice affiché, un exercice non fait lève `ExerciseNotDone` (« pas encore »)."""
+des erreurs typiques échouent avec leur indice affiché, un exercice non fait le dit (⏳ « pas encore ») sans lever."""
 from pathlib import Path
 
 import cv2
@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils.checks import ExerciseNotDone
 from utils.checks import semaine_1_01 as checks
 from utils.notebooks import ROOT, make_student, read, course_config
 from check_helpers import not_written as _not_written
@@ -64,9 +63,43 @@ def test_augmentation_too_few_layers_fails(images, capsys):
     assert "combinez par exemple" in capsys.readouterr().out
 
 
-def test_augmentation_not_done(images):
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_augmentation(None, images)
+def test_augmentation_vertical_flip_fails(images, capsys):
+    from keras import layers
+
+    flipped = _augmentation(layers.RandomFlip("vertical", seed=1), n_random=2)
+    assert not checks.check_augmentation(flipped, images)
+    assert "la profondeur a un sens" in capsys.readouterr().out
+
+
+def test_augmentation_three_identical_layers_fail(images, capsys):
+    import keras
+    from keras import layers
+
+    same = keras.Sequential([layers.RandomRotation(0.04, fill_mode="reflect", seed=k) for k in range(3)])
+    assert not checks.check_augmentation(same, images)
+    assert "trois couches de la même sorte" in capsys.readouterr().out
+
+
+def test_augmentation_constant_fill_mode_fails_and_keras_default_passes(images, capsys):
+    import keras
+    from keras import layers
+
+    constant = keras.Sequential([layers.RandomRotation(0.04, fill_mode="constant", seed=1),
+                                 layers.RandomZoom(0.1, fill_mode="constant", seed=1),
+                                 layers.RandomContrast(0.2, value_range=(0, 1), seed=1)])
+    assert not checks.check_augmentation(constant, images)
+    assert "RandomRotation, RandomZoom : donnez fill_mode=\"reflect\"" in capsys.readouterr().out
+    # Keras 3 remplit par défaut en « reflect » : ne pas écrire fill_mode n'est pas une erreur
+    default_fill = keras.Sequential([layers.RandomRotation(0.04, seed=1), layers.RandomZoom(0.1, seed=1),
+                                     layers.RandomContrast(0.2, value_range=(0, 1), seed=1)])
+    assert layers.RandomRotation(0.1).fill_mode == "reflect"
+    assert checks.check_augmentation(default_fill, images)
+
+
+def test_augmentation_not_done(images, capsys):
+    verdict = checks.check_augmentation(None, images)
+    assert not verdict and verdict.not_done
+    assert "pas encore" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- exercice 2 : activations
@@ -103,9 +136,22 @@ def test_activation_model_in_the_wrong_order_fails(small_model, images, capsys):
     assert "gardez l'ordre de layer_names" in capsys.readouterr().out
 
 
-def test_activation_model_not_done(small_model, images):
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_activation_model(None, small_model, LAYERS, images[0])
+def test_activation_model_of_an_untrained_network_fails(small_model, images, capsys):
+    import keras
+
+    from utils.models import build_cnn
+
+    fresh = build_cnn(input_shape=(32, 32, 1))  # même architecture, autres poids : pas le modèle entraîné
+    untrained = keras.Model(fresh.inputs, [fresh.get_layer(name).output for name in LAYERS])
+    assert not checks.check_activation_model(untrained, small_model, LAYERS, images[0])
+    output = capsys.readouterr().out
+    assert "✅ chaque sortie a la forme" in output and "un nouveau build_cnn(...) a des poids au hasard" in output
+
+
+def test_activation_model_not_done(small_model, images, capsys):
+    verdict = checks.check_activation_model(None, small_model, LAYERS, images[0])
+    assert not verdict and verdict.not_done
+    assert "pas encore" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- exercice 3 : seuil et confiance
@@ -142,11 +188,11 @@ def test_least_confident_by_probability_instead_of_distance_fails(capsys):
     assert "|probabilité − 0,5|" in capsys.readouterr().out
 
 
-def test_threshold_not_done():
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_threshold(_reference_threshold, None, PROBABILITIES)
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_threshold(_not_written, _least(PROBABILITIES), PROBABILITIES)
+def test_threshold_not_done(capsys):
+    for answers in ((_reference_threshold, None), (_not_written, _least(PROBABILITIES))):
+        verdict = checks.check_threshold(*answers, PROBABILITIES)
+        assert not verdict and verdict.not_done
+        assert "pas encore" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- exercice 4 : qualité d'image
@@ -227,44 +273,71 @@ def test_quality_laplacian_in_uint8_fails(quality_case, capsys):
     assert "cv2.CV_64F" in capsys.readouterr().out
 
 
-def test_quality_not_done(quality_case):
+def test_quality_measured_on_preprocessed_images_fails_with_the_right_hint(quality_case, capsys):
+    from utils.preprocessing import preprocess_ultrasound
+
     grays, y_true, y_pred = quality_case
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_quality_analysis(checks.reference_image_quality, None, grays, y_true, y_pred)
+    # les images après CLAHE (en uint8) au lieu des originales
+    preprocessed = [(255 * preprocess_ultrasound(gray, 32)[..., 0]).astype(np.uint8) for gray in grays]
+    table = _reference_table(preprocessed, y_true, y_pred)
+    assert not checks.check_quality_analysis(checks.reference_image_quality, table, grays, y_true, y_pred)
+    output = capsys.readouterr().out
+    assert "❌ la colonne « sharpness » mesure les images originales" in output
+    assert "images originales en niveaux de gris (val_gray)" in output
+
+
+def test_quality_not_done(quality_case, capsys):
+    grays, y_true, y_pred = quality_case
     table = _reference_table(grays, y_true, y_pred)
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_quality_analysis(_not_written, table, grays, y_true, y_pred)
+    for quality, answer in ((checks.reference_image_quality, None), (_not_written, table)):
+        verdict = checks.check_quality_analysis(quality, answer, grays, y_true, y_pred)
+        assert not verdict and verdict.not_done
+        assert "pas encore" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- exercice 5 : erreurs
 Y_TRUE = np.array([1, 0, 1, 0, 0, 1, 0, 1])
-Y_PRED = np.array([0, 1, 1, 0, 1, 0, 0, 1])   # faux négatifs : 0 et 5 ; faux positifs : 1 et 4
+PROBS = np.array([0.2, 0.7, 0.9, 0.1, 0.6, 0.4, 0.3, 0.8])   # au seuil 0,5 : faux négatifs 0 et 5 ; faux positifs 1 et 4
+VAL_DF = pd.DataFrame({"image_path": [f"img_{k}.png" for k in range(8)], "target": Y_TRUE},
+                      index=[10, 11, 12, 13, 14, 15, 16, 17])  # un index qui n'est pas 0..n-1, comme après une séparation
 
 
-def _frame():
-    return pd.DataFrame({"target": Y_TRUE, "predicted": Y_PRED})
+def _reference_errors(frame=VAL_DF, probabilities=PROBS):
+    errors = frame.assign(probability=probabilities, predicted=(probabilities >= 0.5).astype(int))
+    errors = errors[errors.predicted != errors.target]
+    return errors.sort_values("target", ascending=False, kind="stable")
 
 
 def test_error_cases_reference_passes():
-    errors = _frame()[Y_TRUE != Y_PRED].sort_values("target", ascending=False, kind="stable")
-    assert checks.check_error_cases(errors, Y_TRUE, Y_PRED)
+    assert checks.check_error_cases(_reference_errors(), VAL_DF, PROBS)
+
+
+def test_error_cases_with_a_new_index_pass():
+    # reset_index(drop=True) : les bonnes lignes, renumérotées ; la vérification les reconnaît par image_path
+    assert checks.check_error_cases(_reference_errors().reset_index(drop=True), VAL_DF, PROBS)
 
 
 def test_error_cases_false_positives_first_fails(capsys):
-    errors = _frame()[Y_TRUE != Y_PRED].sort_values("target", kind="stable")
-    assert not checks.check_error_cases(errors, Y_TRUE, Y_PRED)
+    errors = _reference_errors().sort_values("target", kind="stable")
+    assert not checks.check_error_cases(errors, VAL_DF, PROBS)
     assert "mettre en tête les malins prédits bénins" in capsys.readouterr().out
 
 
 def test_error_cases_only_false_negatives_fails(capsys):
-    errors = _frame()[(Y_TRUE == 1) & (Y_PRED == 0)]
-    assert not checks.check_error_cases(errors, Y_TRUE, Y_PRED)
-    assert "gardez les lignes où la vraie classe diffère" in capsys.readouterr().out
+    errors = _reference_errors()
+    assert not checks.check_error_cases(errors[errors.target == 1], VAL_DF, PROBS)
+    assert "diffère de la vraie classe (target)" in capsys.readouterr().out
 
 
-def test_error_cases_not_done():
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_error_cases(None, Y_TRUE, Y_PRED)
+def test_error_cases_without_probability_fails(capsys):
+    assert not checks.check_error_cases(_reference_errors().drop(columns="probability"), VAL_DF, PROBS)
+    assert "ajoutez la colonne" in capsys.readouterr().out
+
+
+def test_error_cases_not_done(capsys):
+    verdict = checks.check_error_cases(None, VAL_DF, PROBS)
+    assert not verdict and verdict.not_done
+    assert "pas encore" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- forme des exercices (DECISIONS 5)
@@ -276,4 +349,4 @@ def test_function_exercises_keep_def_and_docstring_in_student_version(name):
     start = next(i for i, line in enumerate(lines) if line.startswith(f"def {name}("))
     assert lines[start + 1].strip().startswith('"""'), "la docstring doit rester dans la version étudiante"
     assert lines[start + 2].strip() == "# VOTRE CODE ICI"
-    assert lines[start + 3].strip() == "raise NotImplementedError()"
+    assert lines[start + 3].strip().startswith("raise NotImplementedError(")

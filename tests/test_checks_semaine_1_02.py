@@ -1,5 +1,5 @@
 """Tests des vérifications d'exercices de semaine_1/02 : la réponse de référence passe, les erreurs typiques
-échouent avec leur indice, un exercice non fait lève `ExerciseNotDone` (« pas encore »)."""
+échouent avec leur indice, un exercice non fait le dit (⏳ « pas encore ») sans lever."""
 import json
 import re
 from pathlib import Path
@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils.checks import ExerciseNotDone
 from utils.checks import semaine_1_02 as checks
 from utils.federated import fedavg, partition_dirichlet
 from check_helpers import not_written as _not_written
@@ -37,9 +36,22 @@ def test_weighted_average_wrong_answers_fail_with_their_hint(capsys, wrong, hint
     assert hint in capsys.readouterr().out
 
 
-def test_weighted_average_not_written():
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_weighted_average(_not_written)
+def test_weighted_average_that_scales_the_client_arrays_in_place_passes():
+    # juste, mais modifie les tableaux reçus : la vérification calcule l'attendu avant, sur ses propres copies
+    def in_place(weights_per_client, num_examples):
+        total = sum(num_examples)
+        for weights, n_k in zip(weights_per_client, num_examples):
+            for layer in weights:
+                layer *= n_k / total
+        return [sum(w[k] for w in weights_per_client) for k in range(len(weights_per_client[0]))]
+
+    assert checks.check_weighted_average(in_place)
+
+
+def test_weighted_average_not_written(capsys):
+    verdict = checks.check_weighted_average(_not_written)
+    assert not verdict and verdict.not_done
+    assert "pas encore" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- exercice 2
@@ -49,32 +61,44 @@ def _weights():
     return a, b
 
 
+def _reference_gap(weights_a, weights_b):
+    return max(float(np.abs(x - y).max()) for x, y in zip(weights_a, weights_b))
+
+
 def test_flower_agreement_reference_passes():
     a, b = _weights()
-    assert checks.check_flower_agreement(max(float(np.abs(x - y).max()) for x, y in zip(a, b)), a, b)
+    assert checks.check_flower_agreement(_reference_gap, a, b)
 
 
-@pytest.mark.parametrize("wrong_gap", [
-    lambda a, b: float(np.mean([np.abs(x - y).mean() for x, y in zip(a, b)])),  # écart moyen, pas maximal
-    lambda a, b: float(np.abs(a[0] - b[0]).max()),                              # première couche seulement
-    lambda a, b: max(float((x - y).max()) for x, y in zip(a, b)),                # sans valeur absolue
+@pytest.mark.parametrize("wrong_gap, hint", [
+    (lambda a, b: float(np.mean([np.abs(x - y).mean() for x, y in zip(a, b)])), "puis le maximum"),  # écart moyen
+    (lambda a, b: float(np.abs(a[0] - b[0]).max()), "puis le maximum sur les couches"),  # première couche seulement
+    (lambda a, b: max(float((x - y).max()) for x, y in zip(a, b)), "Sans valeur absolue"),  # sans valeur absolue
 ])
-def test_flower_agreement_wrong_answers_fail_with_their_hint(capsys, wrong_gap):
+def test_flower_agreement_wrong_answers_fail_with_their_hint(capsys, wrong_gap, hint):
     a, b = _weights()
-    assert not checks.check_flower_agreement(wrong_gap(a, b), a, b)
-    assert "puis le maximum sur les couches" in capsys.readouterr().out
+    assert not checks.check_flower_agreement(wrong_gap, a, b)
+    assert hint in capsys.readouterr().out
+
+
+def test_signed_gap_fails_even_when_the_largest_gap_of_the_models_is_positive(capsys):
+    a, _ = _weights()
+    b = [a[0] - 1e-7, a[1] - 3e-7]  # ici a − b > 0 partout : seul l'exemple de la vérification démasque l'oubli
+    assert not checks.check_flower_agreement(lambda x, y: max(float((u - v).max()) for u, v in zip(x, y)), a, b)
+    assert "Sans valeur absolue" in capsys.readouterr().out
 
 
 def test_flower_agreement_detects_models_that_differ(capsys):
     a, _ = _weights()
-    assert not checks.check_flower_agreement(0.5, a, [a[0] + 0.5, a[1]])
+    assert not checks.check_flower_agreement(_reference_gap, a, [a[0] + 0.5, a[1]])
     assert "shuffle=False" in capsys.readouterr().out
 
 
-def test_flower_agreement_not_done():
+def test_flower_agreement_not_done(capsys):
     a, b = _weights()
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_flower_agreement(None, a, b)
+    verdict = checks.check_flower_agreement(_not_written, a, b)
+    assert not verdict and verdict.not_done
+    assert "pas encore" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- exercice 3
@@ -104,20 +128,43 @@ def test_dirichlet_wrong_answers_fail_with_their_hint(capsys, split, answer, hin
     assert hint in capsys.readouterr().out
 
 
-def test_dirichlet_not_done():
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_dirichlet(_not_written, BEST, LABELS, SHOWN)
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_dirichlet(partition_dirichlet, None, LABELS, SHOWN)
+def _without_last_cut_dropped(labels, num_clients, alpha, seed):
+    rng = np.random.default_rng(seed)
+    parts = [[] for _ in range(num_clients)]
+    for label in np.unique(labels):
+        indices = rng.permutation(np.flatnonzero(labels == label))
+        cuts = (np.cumsum(rng.dirichlet(np.full(num_clients, alpha))) * len(indices)).astype(int)  # sans [:-1]
+        for client, chunk in enumerate(np.split(indices, cuts)):
+            parts[client].extend(chunk.tolist())  # un morceau de trop : IndexError sur parts[num_clients]
+    return parts
+
+
+def test_dirichlet_forgotten_last_cut_gets_a_hint_not_a_traceback(capsys):
+    assert not checks.check_dirichlet(_without_last_cut_dropped, BEST, LABELS, SHOWN)
+    output = capsys.readouterr().out
+    assert "IndexError" in output and "np.cumsum(shares)[:-1]" in output
+
+
+@pytest.mark.parametrize("answer", [str(BEST), f"H{BEST}"])
+def test_dirichlet_client_given_as_text_gets_the_integer_hint(capsys, answer):
+    assert not checks.check_dirichlet(partition_dirichlet, answer, LABELS, SHOWN)
+    assert "Donnez un entier" in capsys.readouterr().out
+
+
+def test_dirichlet_not_done(capsys):
+    for split, answer in ((_not_written, BEST), (partition_dirichlet, None)):
+        verdict = checks.check_dirichlet(split, answer, LABELS, SHOWN)
+        assert not verdict and verdict.not_done
+        assert "pas encore" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- exercice 4
-Y_TEST = np.array([1.0] * 53 + [0.0] * 90, dtype="float32")  # 53 malignes sur 143, comme le test commun
+Y_VAL = np.array([1.0] * 53 + [0.0] * 90, dtype="float32")  # 53 malignes sur 143
 
 
 @pytest.mark.parametrize("accuracy", [53 / 143, 100 * 53 / 143, np.float32(53 / 143)])
 def test_client_drift_reference_passes(capsys, accuracy):
-    assert checks.check_client_drift("c", accuracy, Y_TEST)
+    assert checks.check_client_drift("c", accuracy, Y_VAL)
     assert "37 %" in capsys.readouterr().out
 
 
@@ -130,15 +177,15 @@ def test_client_drift_reference_passes(capsys, accuracy):
     ("Z", 53 / 143, "une lettre"),                            # pas une des lettres
 ])
 def test_client_drift_wrong_answers_fail_with_their_hint(capsys, letter, accuracy, hint):
-    assert not checks.check_client_drift(letter, accuracy, Y_TEST)
+    assert not checks.check_client_drift(letter, accuracy, Y_VAL)
     assert hint in capsys.readouterr().out
 
 
-def test_client_drift_not_done():
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_client_drift(None, 53 / 143, Y_TEST)
-    with pytest.raises(ExerciseNotDone, match="pas encore"):
-        checks.check_client_drift("C", None, Y_TEST)
+def test_client_drift_not_done(capsys):
+    for letter, accuracy in ((None, 53 / 143), ("C", None)):
+        verdict = checks.check_client_drift(letter, accuracy, Y_VAL)
+        assert not verdict and verdict.not_done
+        assert "pas encore" in capsys.readouterr().out
 
 
 def test_quiz_question_does_not_give_the_answer_and_options_are_balanced():

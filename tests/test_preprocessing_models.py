@@ -43,6 +43,39 @@ def test_clinical_metrics_match_hand_counts():
     assert clinical_metrics(y_true, y_score, threshold=threshold_for_sensitivity(y_true, y_score, 1.0))["sensitivity"] == 1.0
 
 
+def test_threshold_for_sensitivity_is_the_largest_threshold_reaching_the_target():
+    # 20 cancers en file (0,50 ... 0,99) : roc_curve(drop_intermediate=True) sauterait des seuils de ce segment
+    rng = np.random.default_rng(0)
+    y_true = np.r_[np.ones(20), np.zeros(20)]
+    y_score = np.r_[np.linspace(0.5, 0.99, 20), rng.uniform(0, 0.6, 20)]
+    threshold = threshold_for_sensitivity(y_true, y_score, 0.95)
+    assert threshold == pytest.approx(y_score[1])  # 19 cancers sur 20 au-dessus : le 2e plus petit score malin
+    assert clinical_metrics(y_true, y_score, threshold)["sensitivity"] >= 0.95
+    larger = np.unique(y_score[y_score > threshold])
+    assert all(clinical_metrics(y_true, y_score, t)["sensitivity"] < 0.95 for t in larger)
+
+
+def test_roc_markers_sit_at_the_exact_operating_points(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from utils.plots import plot_roc
+
+    monkeypatch.setattr(plt, "show", lambda: None)
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 2, 60)
+    y_score = np.clip(0.3 * y_true + rng.uniform(0, 0.7, 60), 0, 1)
+    plot_roc(y_true, y_score, thresholds=(0.3, 0.5, 0.7))
+    markers = [line for line in plt.gca().lines if line.get_label().startswith("seuil")]
+    for line, threshold in zip(markers, (0.3, 0.5, 0.7)):
+        expected = clinical_metrics(y_true, y_score, threshold)
+        assert line.get_xdata()[0] == pytest.approx(1 - expected["specificity"])
+        assert line.get_ydata()[0] == pytest.approx(expected["sensitivity"])
+    plt.close("all")
+
+
 def test_cnn_shapes_and_named_layers():
     from utils.models import build_cnn
 

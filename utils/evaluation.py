@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score, roc_curve
+from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score
 
 
 def clinical_metrics(y_true, y_score, threshold: float = 0.5) -> dict:
@@ -29,10 +29,18 @@ def clinical_metrics(y_true, y_score, threshold: float = 0.5) -> dict:
 
 
 def threshold_for_sensitivity(y_true, y_score, target: float = 0.95) -> float:
-    """Le plus grand seuil qui atteint au moins la sensibilité `target` (choix d'un seuil de dépistage)."""
-    fpr, tpr, thresholds = roc_curve(np.asarray(y_true).astype(int), np.asarray(y_score, dtype=float))
-    reachable = np.flatnonzero(tpr >= target)
-    return float(min(thresholds[reachable[0]], 1.0))
+    """Le plus grand seuil qui atteint au moins la sensibilité `target` (choix d'un seuil de dépistage).
+
+    Chaque score observé est un seuil possible ; au seuil t, on dit « malin » si score ≥ t. En partant du plus
+    grand, la sensibilité ne fait que monter : on garde le premier score où elle atteint la cible.
+    """
+    y_true = np.asarray(y_true).astype(int).ravel()
+    y_score = np.asarray(y_score, dtype=float).ravel()
+    if not y_true.any():
+        raise ValueError("Aucun cas positif : la sensibilité n'est pas définie.")
+    candidates = np.unique(y_score)[::-1]                                   # seuils possibles, du plus grand au plus petit
+    sensitivity = np.array([(y_score[y_true == 1] >= t).mean() for t in candidates])
+    return float(candidates[np.flatnonzero(sensitivity >= target)[0]])
 
 
 def metrics_by_threshold(y_true, y_score, thresholds=(0.3, 0.5, 0.7)) -> pd.DataFrame:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay, roc_curve
+from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
 
 def show_images(images, titles=None, ncols: int = 5, size: float = 2.4, cmap: str = "gray", suptitle: str | None = None):
@@ -65,12 +65,18 @@ def plot_confusion(y_true, y_pred, class_names=("bénin", "malin"), title: str =
 
 
 def plot_roc(y_true, y_score, thresholds=(0.5,), title: str = "Courbe ROC (validation)"):
-    """Courbe ROC (scikit-learn) avec, en points, les seuils de décision indiqués."""
+    """Courbe ROC (scikit-learn) avec, en points, les seuils de décision indiqués.
+
+    Chaque point est calculé exactement au seuil t (« malin » si score ≥ t) : c'est la sensibilité et la
+    spécificité du tableau `metrics_by_threshold`, pas le point de la courbe le plus proche.
+    """
+    from .evaluation import clinical_metrics
+
     display = RocCurveDisplay.from_predictions(y_true, y_score, name="CNN")
-    fpr, tpr, cuts = roc_curve(y_true, y_score)
     for threshold in thresholds:
-        index = int(np.argmin(np.abs(cuts - threshold)))
-        display.ax_.plot(fpr[index], tpr[index], "o", markersize=8, label=f"seuil {threshold:.2f}")
+        point = clinical_metrics(y_true, y_score, threshold)
+        display.ax_.plot(1 - point["specificity"], point["sensitivity"], "o", markersize=8,
+                         label=f"seuil {threshold:.2f}")
     display.ax_.plot([0, 1], [0, 1], ":", color="gray", label="hasard")
     display.ax_.set_xlabel("1 − spécificité (faux positifs)")
     display.ax_.set_ylabel("sensibilité (vrais positifs)")

@@ -4,16 +4,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import call_answer, ensure_done, report
+from . import call_answer, ensure_done, exercise_check, report
 
 
+@exercise_check
 def check_augmentation(data_augmentation, images, value_range=(0.0, 1.0)) -> bool:
     """Exercice 1 : un pipeline Keras d'augmentation qui garde la forme, la plage de valeurs, et transforme vraiment les images."""
     ensure_done(data_augmentation, "data_augmentation")
     batch = np.asarray(images[:4], dtype=np.float32)
     augmented = np.asarray(call_answer(data_augmentation, batch, training=True, name="data_augmentation"))
     unchanged = np.asarray(data_augmentation(batch, training=False))
-    layer_names = [type(layer).__name__ for layer in getattr(data_augmentation, "layers", [])]
+    layers = list(getattr(data_augmentation, "layers", []))
+    kinds = {type(layer).__name__ for layer in layers}
+    vertical = [type(layer).__name__ for layer in layers if "vertical" in str(getattr(layer, "mode", ""))]
+    # Keras 3 remplit par défaut en miroir (« reflect ») : seule une autre valeur, donnée exprès, est refusée.
+    not_reflect = [type(layer).__name__ for layer in layers
+                   if hasattr(layer, "fill_mode") and getattr(layer, "fill_mode") != "reflect"]
     low, high = value_range
     same_shape = augmented.shape == batch.shape
     in_range = bool(np.isfinite(augmented).all()) and augmented.min() >= low - 1e-4 and augmented.max() <= high + 1e-4
@@ -25,29 +31,48 @@ def check_augmentation(data_augmentation, images, value_range=(0.0, 1.0)) -> boo
         (unchanged.shape == batch.shape and np.allclose(unchanged, batch, atol=1e-5),
          "les images ne changent pas en inférence (training=False)",
          "l'augmentation ne doit agir que pendant l'entraînement : n'utilisez que des couches Random..."),
-        (len(layer_names) >= 3, "au moins trois transformations différentes",
-         "combinez par exemple RandomRotation, RandomZoom, RandomTranslation, RandomContrast"),
+        (len(kinds) >= 3, f"au moins trois transformations différentes ({len(kinds)} sorte(s) de couche)",
+         "trois couches de la même sorte ne font qu'une transformation : combinez par exemple "
+         "RandomRotation, RandomZoom, RandomTranslation, RandomContrast"),
+        (not vertical, "pas de retournement haut-bas",
+         "en échographie, la profondeur a un sens (la peau en haut, l'ombre sous la lésion) : "
+         "RandomFlip(\"horizontal\") seulement"),
+        (not not_reflect, "fill_mode=\"reflect\" sur les couches qui remplissent des bords",
+         f"{', '.join(sorted(set(not_reflect)))} : donnez fill_mode=\"reflect\" (avec \"constant\", des coins "
+         "noirs apparaissent, qu'aucune échographie ne montre)"),
         (in_range, f"les pixels restent dans la plage des images d'entrée [{low:g}, {high:g}]",
          "les images sont entre 0 et 1 : donnez value_range=(0, 1) à RandomContrast / RandomBrightness "
          "(par défaut, Keras suppose 0–255), et pas de Rescaling"),
     ])
 
 
+@exercise_check
 def check_activation_model(activation_model, model, layer_names, image) -> bool:
-    """Exercice 2 : un modèle intermédiaire qui renvoie les activations des couches demandées."""
+    """Exercice 2 : un modèle intermédiaire qui renvoie les activations des couches demandées, celles du modèle entraîné."""
+    import keras
+
     ensure_done(activation_model, "activation_model")
-    outputs = activation_model.predict(np.asarray(image)[None], verbose=0)
+    image = np.asarray(image)[None]
+    outputs = activation_model.predict(image, verbose=0)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     expected = [tuple(model.get_layer(name).output.shape[1:]) for name in layer_names]
     shapes = [tuple(np.shape(output)[1:]) for output in outputs]
+    reference = keras.Model(model.inputs, [model.get_layer(name).output for name in layer_names]).predict(image, verbose=0)
+    reference = reference if isinstance(reference, (list, tuple)) else [reference]
+    same_values = shapes == expected and all(np.allclose(np.asarray(got), np.asarray(want), atol=1e-5)
+                                             for got, want in zip(outputs, reference))
     return report("Exercice 2 — cartes d'activation", [
         (len(outputs) == len(layer_names), f"une sortie par couche demandée ({len(layer_names)})",
          "outputs=[model.get_layer(nom).output for nom in layer_names]"),
         (shapes == expected, "chaque sortie a la forme de la couche correspondante",
          "gardez l'ordre de layer_names et les entrées du modèle entraîné : inputs=model.inputs"),
+        (same_values, "les activations sont celles du modèle entraîné `model`",
+         "construisez activation_model à partir du modèle entraîné : inputs=model.inputs et "
+         "model.get_layer(nom).output ; un nouveau build_cnn(...) a des poids au hasard"),
     ])
 
 
+@exercise_check
 def check_threshold(predict_with_threshold, least_confident, probabilities, n_least: int = 5) -> bool:
     """Exercice 3 : classes prédites à un seuil donné, et images les moins sûres (proba la plus proche de 0,5)."""
     ensure_done(least_confident, "least_confident")
@@ -80,6 +105,7 @@ QUALITY_MEASURES = ("sharpness", "contrast", "brightness")
 QUALITY_GROUPS = ("faible", "moyen", "élevé")
 
 
+@exercise_check
 def check_quality_analysis(image_quality, quality_table, images, y_true, y_pred) -> bool:
     """Exercice 4 : mesures de qualité d'image, colonne d'erreur, et trois groupes de même taille par mesure."""
     ensure_done(quality_table, "quality_table")
@@ -105,29 +131,58 @@ def check_quality_analysis(image_quality, quality_table, images, y_true, y_pred)
                     f"la colonne error marque les {int(expected_error.sum())} image(s) mal classée(s)",
                     "error = 1 là où la classe prédite (au seuil 0,5) diffère de la vraie classe : "
                     "(val_predictions != y_val).astype(int)"))
-    reference = pd.DataFrame([reference_image_quality(gray) for gray in images])
+    # Les mesures du tableau doivent être celles de image_quality sur les images originales (pas sur X_val) ;
+    # la justesse de image_quality elle-même est vérifiée plus haut, image par image.
+    own = [call_answer(image_quality, gray, name="image_quality") for gray in images]
     for measure in QUALITY_MEASURES:
+        values = np.asarray(quality_table[measure], dtype=float)
+        on_originals = [item.get(measure, np.nan) if isinstance(item, dict) else np.nan for item in own]
+        measured = len(values) == len(on_originals) and np.allclose(values, on_originals, rtol=1e-3)
+        results.append((measured, f"la colonne « {measure} » mesure les images originales",
+                        "appliquez image_quality aux images originales en niveaux de gris (val_gray), "
+                        "pas aux images prétraitées (X_val : redimensionnées, CLAHE, entre 0 et 1)"))
         groups = quality_table[f"{measure}_group"].astype(str).to_numpy()
         counts = pd.Series(groups).value_counts()
         balanced = len(counts) == 3 and counts.max() - counts.min() <= 1
         # Les groupes doivent suivre la mesure : « faible » = le tiers des plus petites valeurs.
-        expected = pd.qcut(reference[measure], 3, labels=list(QUALITY_GROUPS)).astype(str).to_numpy()
+        try:
+            expected = pd.qcut(pd.Series(values), 3, labels=list(QUALITY_GROUPS)).astype(str).to_numpy()
+        except ValueError:  # valeurs trop souvent égales : pas de tiers possibles
+            expected = np.array([])
         ordered = len(expected) == len(groups) and np.array_equal(groups, expected)
         results.append((balanced and ordered, f"« {measure} » coupé en trois groupes de même taille, dans l'ordre",
                         f"pd.qcut(quality_table[\"{measure}\"], 3, labels=[\"faible\", \"moyen\", \"élevé\"])"))
     return report("Exercice 4 — erreurs selon la qualité d'image", results)
 
 
-def check_error_cases(error_cases, y_true, y_pred) -> bool:
-    """Exercice 5 : le tableau des erreurs (faux négatifs d'abord)."""
+@exercise_check
+def check_error_cases(error_cases, val_df, probabilities, threshold: float = 0.5) -> bool:
+    """Exercice 5 : le tableau des erreurs de validation (faux négatifs d'abord), avec la probabilité prédite.
+
+    Les lignes sont reconnues par leur `image_path` (l'index peut avoir été renuméroté).
+    """
     ensure_done(error_cases, "error_cases")
-    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
-    wrong = set(np.flatnonzero(y_true != y_pred).tolist())
-    got = list(getattr(error_cases, "index", error_cases))
-    false_negatives = [i for i in got if y_true[i] == 1 and y_pred[i] == 0]
+    probabilities = np.asarray(probabilities, dtype=float).ravel()
+    target = val_df["target"].to_numpy().astype(int)
+    predicted = (probabilities >= threshold).astype(int)
+    by_path = {path: (t, p, q) for path, t, p, q in zip(val_df["image_path"], target, predicted, probabilities)}
+    wrong = {path for path, (t, p, _) in by_path.items() if t != p}
+    is_frame = isinstance(error_cases, pd.DataFrame) and "image_path" in error_cases
+    paths = list(error_cases["image_path"]) if is_frame else []
+    known = all(path in by_path for path in paths)
+    rows_ok = is_frame and known and len(paths) == len(set(paths)) and set(paths) == wrong
+    false_negatives = [by_path[path][0] == 1 for path in paths] if known else []
+    order_ok = rows_ok and false_negatives == sorted(false_negatives, reverse=True)
+    has_probability = is_frame and "probability" in error_cases
+    probability_ok = has_probability and known and np.allclose(
+        np.asarray(error_cases["probability"], dtype=float), [by_path[path][2] for path in paths])
     return report("Exercice 5 — analyse qualitative des erreurs", [
-        (set(got) == wrong, "toutes les erreurs de validation sont là, et seulement elles",
-         "gardez les lignes où la vraie classe diffère de la classe prédite"),
-        (got[: len(false_negatives)] == false_negatives, "les faux négatifs (cancers manqués) viennent en premier",
+        (is_frame, "un tableau tiré de val_df (avec sa colonne image_path)",
+         "partez de val_df : val_df.assign(probability=..., predicted=...), puis filtrez ses lignes"),
+        (rows_ok, f"toutes les erreurs de validation au seuil {threshold:g} sont là ({len(wrong)}), et seulement elles",
+         f"gardez les lignes où la classe prédite (probabilité ≥ {threshold:g}) diffère de la vraie classe (target)"),
+        (order_ok, "les faux négatifs (cancers manqués) viennent en premier",
          "triez pour mettre en tête les malins prédits bénins : ce sont les erreurs les plus graves"),
+        (probability_ok, "une colonne probability avec la probabilité prédite de chaque image",
+         "ajoutez la colonne : val_df.assign(probability=val_probabilities, ...) avant de filtrer"),
     ])
