@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from check_helpers import failed_with, not_written
-from utils.checks import ExerciseNotDone
 from utils.checks import semaine_6_a_8_03 as checks
 from utils.federated.flower_app import find_app
 
@@ -34,14 +33,50 @@ def test_milestone_audit(capsys):
                                                pooled_val=78), "Colonnes attendues")
 
 
-def test_milestone_baseline(capsys):
-    assert checks.milestone_baseline(0.4, val_sensitivity=0.9, target=0.9, test_used=False)
-    failed_with(capsys, checks.milestone_baseline(0.4, val_sensitivity=0.9, target=0.9, test_used=True),
-                "une fois, à la fin")
-    failed_with(capsys, checks.milestone_baseline(0.5, val_sensitivity=0.6, target=0.9, test_used=False),
-                "choisi sur la validation")
-    failed_with(capsys, checks.milestone_baseline(None, val_sensitivity=0.9, target=0.9, test_used=False),
-                "threshold_for_sensitivity")
+def not_done(capsys, verdict):
+    """Un exercice pas encore fait : un verdict faux, marqué `not_done`, et un message qui le dit (pas d'erreur)."""
+    out = capsys.readouterr().out
+    assert not verdict and verdict.not_done, out
+    assert "pas encore" in out, out
+
+
+def _breast(n_test=12):
+    rng = np.random.default_rng(0)
+    return {"test": (rng.random((n_test, 28, 28, 1)).astype(np.float32), (np.arange(n_test) % 3 == 0).astype(np.float32))}
+
+
+Y_VAL = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=np.float32)
+VAL_SCORES = np.array([0.9, 0.85, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.2,
+                       0.7, 0.5, 0.45, 0.3, 0.3, 0.2, 0.1, 0.1, 0.05, 0.05])
+
+
+def _baseline(threshold, namespace=None, data=None):
+    data = data or _breast()
+    return checks.milestone_baseline(threshold, y_val=Y_VAL, val_scores=VAL_SCORES, target=0.9,
+                                     namespace=namespace if namespace is not None else {"x_val": VAL_SCORES},
+                                     data=data)
+
+
+def test_milestone_baseline_reference_passes():
+    assert _baseline(0.4)  # le plus grand seuil qui donne 9 malins sur 10 en validation
+
+
+def test_milestone_baseline_wrong_answers(capsys):
+    failed_with(capsys, _baseline(0.5), "sensibilité de validation est 0.70")  # le seuil par défaut
+    failed_with(capsys, _baseline(0.3), "`threshold_for_sensitivity` donne 0.400")  # sensible, mais pas le bon seuil
+    failed_with(capsys, _baseline(None), "threshold_for_sensitivity")
+    data = _breast()
+    x_test, y_test = data["test"]
+    failed_with(capsys, _baseline(0.4, {"x_test": x_test, "y_test": y_test}, data), "Variables qui tiennent déjà le test : "
+                "x_test, y_test", "section 7")
+    failed_with(capsys, _baseline(0.4, {"images": x_test[:5], "etiquettes": y_test.copy()}, data),
+                "etiquettes, images")  # une tranche (même mémoire) et une copie
+    failed_with(capsys, _baseline(0.4, {"TEST_SCORES": [0.1, 0.2]}, data), "TEST_SCORES")
+
+
+def test_milestone_baseline_ignores_modules_functions_and_private_names():
+    data = _breast()
+    assert _baseline(0.4, {"np": np, "test_something": lambda: None, "_": data["test"][0], "breast": data}, data)
 
 
 # ============================================================================ exercice 1
@@ -49,6 +84,8 @@ def test_consortium_config_reference_passes():
     assert checks.check_consortium_config(dict(REFERENCE_CONFIG), APP)
     assert checks.check_consortium_config({**REFERENCE_CONFIG, "round-timeout": 300}, APP)  # 300 ou 300.0
     assert checks.check_consortium_config({**REFERENCE_CONFIG, "seed": 42}, APP)  # valeur par défaut : rien ne change
+    assert checks.check_consortium_config({**REFERENCE_CONFIG, "differential-privacy": False,  # booléens par défaut,
+                                           "secure-aggregation": False}, APP)            # écrits en toutes lettres
 
 
 def test_consortium_config_wrong_answers(capsys):
@@ -63,11 +100,12 @@ def test_consortium_config_wrong_answers(capsys):
     failed_with(capsys, checks.check_consortium_config({**REFERENCE_CONFIG, "differential-privacy": True}, APP),
                 "Le comité n'a rien décidé sur : differential-privacy")
     failed_with(capsys, checks.check_consortium_config([("strategy", "fedprox")], APP), "Écrivez un dict")
+    failed_with(capsys, checks.check_consortium_config({**REFERENCE_CONFIG, "secure-aggregation": 0}, APP),
+                "Le comité n'a rien décidé sur : secure-aggregation")  # 0 n'est pas le booléen false
 
 
-def test_consortium_config_not_done():
-    with pytest.raises(ExerciseNotDone):
-        checks.check_consortium_config(None, APP)
+def test_consortium_config_not_done(capsys):
+    not_done(capsys, checks.check_consortium_config(None, APP))
 
 
 # ============================================================================ exercice 2
@@ -96,9 +134,8 @@ def test_best_round_wrong_answers(capsys):
     failed_with(capsys, checks.check_best_round(lambda p: _rows(p)[-1]["round"]), "Le dernier tour")
 
 
-def test_best_round_not_done():
-    with pytest.raises(ExerciseNotDone):
-        checks.check_best_round(not_written)
+def test_best_round_not_done(capsys):
+    not_done(capsys, checks.check_best_round(not_written))
 
 
 # ============================================================================ exercice 3
@@ -112,11 +149,33 @@ CARD = {
 }
 
 
+TEST_AUCS = [0.74, 0.69]  # centralisé, fédéré : les AUC de test de la section 7
+
+
 def test_model_card_reference_passes():
-    assert checks.check_model_card(dict(CARD))
+    assert checks.check_model_card(dict(CARD), TEST_AUCS)
+    assert checks.check_model_card({**CARD, "metrics": "AUC 0.74 [0.66 ; 0.81] au test commun (centralisé)."}, TEST_AUCS)
+    assert checks.check_model_card({**CARD, "intended_use": "Aide au tri des échographies, sans remplacer le "
+                                                            "radiologue."}, TEST_AUCS)
 
 
 def test_model_card_wrong_answers(capsys):
+    # une ligne de métriques sans intervalle : le « ic » de « spécificité » ne compte pas
+    failed_with(capsys, checks.check_model_card({**CARD, "metrics": "AUC de test 0,69 ; spécificité 0,39 ; sensibilité "
+                                                                    "0,81 - au seuil 0,21."}, TEST_AUCS), "entre crochets")
+    # l'AUC de validation à la place de celle du test
+    failed_with(capsys, checks.check_model_card({**CARD, "metrics": "AUC de validation 0,81 [IC 95 % 0,70 ; 0,90], "
+                                                                    "spécificité 0,70."}, TEST_AUCS),
+                "celle du test commun (section 7)")
+    failed_with(capsys, checks.check_model_card({**CARD, "metrics": "AUC 0,81 [IC 95 % 0,70 ; 0,90]."}, TEST_AUCS),
+                "0.74 ou 0.69")  # un chiffre qui n'est aucune AUC de test
+    # le diagnostic autonome comme usage prévu, même « pour la recherche »
+    failed_with(capsys, checks.check_model_card({**CARD, "intended_use": "Diagnostic autonome du cancer du sein, outil "
+                                                                         "de recherche clinique."}, TEST_AUCS),
+                "diagnostic autonome")
+    failed_with(capsys, checks.check_model_card({**CARD, "intended_use": "Aide qui remplace la lecture du radiologue "
+                                                                         "dans les petits centres."}, TEST_AUCS),
+                "diagnostic autonome")
     failed_with(capsys, checks.check_model_card({**CARD, "limits": "À compléter : ce que ce projet ne montre pas"}),
                 "À remplir : limits")
     failed_with(capsys, checks.check_model_card({k: v for k, v in CARD.items() if k != "clinical_study"}),
@@ -129,6 +188,6 @@ def test_model_card_wrong_answers(capsys):
                 "aide à")
 
 
-def test_model_card_not_done():
-    with pytest.raises(ExerciseNotDone):
-        checks.check_model_card(None)
+def test_model_card_not_done(capsys):
+    not_done(capsys, checks.check_model_card(None, TEST_AUCS))
+

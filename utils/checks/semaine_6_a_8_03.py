@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import re
 import tempfile
@@ -10,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import Verdict, call_answer, ensure_done, report
+from . import Verdict, call_answer, ensure_done, exercise_check, report
 
 # ============================================================================ jalon 1 : audit des données
 AUDIT_COLUMNS = ("images d'entraînement", "images de validation", "part de malins (entraînement)",
                  "part de malins (validation)")
 
 
+@exercise_check
 def milestone_audit(audit, *, pooled_train: int, pooled_val: int, num_hospitals: int = 3) -> Verdict:
     """Jalon 1 : le tableau d'audit couvre chaque hôpital, sans image perdue ni comptée deux fois."""
     rows = audit.loc[[index for index in audit.index if index != "total"]] if "total" in audit.index else audit
@@ -38,14 +40,54 @@ def milestone_audit(audit, *, pooled_train: int, pooled_val: int, num_hospitals:
 
 
 # ============================================================================ jalon 2 : la référence centralisée
-def milestone_baseline(threshold, *, val_sensitivity: float, target: float, test_used: bool) -> Verdict:
-    """Jalon 2 : un seuil choisi sur la validation, qui tient la sensibilité visée, sans lire le test."""
-    valid = isinstance(threshold, (int, float, np.floating)) and 0.0 < float(threshold) < 1.0
+def test_arrays_in_namespace(namespace: dict, data: dict) -> list[str]:
+    """Les noms de `namespace` qui tiennent déjà le test commun : ses images, ses étiquettes, ou un nom en « test ».
+
+    `data` : le dictionnaire de `load_breastmnist` (le test y est mis de côté, sous la clé « test »). Un tableau
+    compte s'il partage la mémoire du test (vue, tranche) ou s'il lui est égal (copie).
+    """
+    x_test, y_test = data["test"]
+    found = []
+    for name, value in namespace.items():
+        if name.startswith("_") or inspect.ismodule(value) or callable(value):
+            continue
+        if isinstance(value, np.ndarray) and value.size and any(
+                np.may_share_memory(value, reference)
+                or (value.shape == reference.shape and np.array_equal(value, reference))
+                for reference in (x_test, y_test)):
+            found.append(name)
+        elif re.search(r"(^|_)test(_|$)", name.lower()):
+            found.append(name)
+    return sorted(found)
+
+
+@exercise_check
+def milestone_baseline(threshold, *, y_val, val_scores, target: float, namespace: dict, data: dict) -> Verdict:
+    """Jalon 2 : le seuil est celui que donne la validation pour la sensibilité visée, et le test n'est pas lu.
+
+    Le seuil est recalculé ici sur la validation (`y_val`, `val_scores`) ; le test est cherché dans les
+    variables du notebook (`namespace`, c'est-à-dire `globals()`), à partir des tableaux mis de côté dans `data`.
+    """
+    from utils.evaluation import threshold_for_sensitivity
+
+    valid = isinstance(threshold, (int, float, np.floating)) and not isinstance(threshold, bool) \
+        and 0.0 < float(threshold) < 1.0
+    y_val, val_scores = np.asarray(y_val).ravel(), np.asarray(val_scores, dtype=float).ravel()
+    sensitivity = float((val_scores[y_val == 1] >= float(threshold)).mean()) if valid else 0.0
+    expected = threshold_for_sensitivity(y_val, val_scores, target=target)
+    from_validation = valid and bool(np.isclose(float(threshold), expected))
+    seen = test_arrays_in_namespace(namespace, data)
     return report("Jalon 2 — la référence centralisée", [
         (valid, "un seuil de décision entre 0 et 1", "Choisissez le seuil avec `threshold_for_sensitivity`."),
-        (valid and val_sensitivity >= target, f"il atteint la sensibilité visée ({target * 100:.0f} %) en validation",
-         "Le seuil doit être choisi sur la validation, pour la sensibilité visée."),
-        (not test_used, "le test commun n'a pas encore été lu", "Le test se lit une fois, à la fin (section 8)."),
+        (valid and sensitivity >= target, f"il atteint la sensibilité visée ({target * 100:.0f} %) en validation",
+         f"Au seuil {float(threshold) if valid else float('nan'):.3f}, la sensibilité de validation est "
+         f"{sensitivity:.2f} : le seuil doit être choisi sur la validation, pour la sensibilité visée."),
+        (from_validation, "c'est le plus grand seuil qui l'atteint sur la validation",
+         f"Sur la validation, `threshold_for_sensitivity` donne {expected:.3f} : un autre seuil vient d'ailleurs "
+         "(0,5 par défaut, ou d'autres données que la validation)."),
+        (not seen, "aucune variable du notebook ne tient encore le test commun",
+         f"Variables qui tiennent déjà le test : {', '.join(seen)}. Le test se lit une fois, à la fin (section 7) ; "
+         "avant, ne gardez ni ses images ni ses étiquettes dans une variable."),
     ])
 
 
@@ -57,10 +99,13 @@ COMMITTEE_DECISION = {"strategy": "fedprox", "proximal-mu": 0.05, "num-server-ro
 def _same_value(answer, expected) -> bool:
     if isinstance(expected, str):
         return answer == expected
+    if isinstance(expected, bool):  # un booléen laissé à sa valeur, même écrit en toutes lettres
+        return isinstance(answer, (bool, np.bool_)) and bool(answer) == expected
     return isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool) \
         and np.isclose(float(answer), float(expected))
 
 
+@exercise_check
 def check_consortium_config(consortium_config, app_dir) -> Verdict:
     """Exercice 1 : les `overrides` de la configuration du run qui traduisent la décision du comité."""
     from utils.federated.flower_app import app_run_config
@@ -123,6 +168,7 @@ def _write_metrics(folder: Path, aucs, losses) -> Path:
     return path
 
 
+@exercise_check
 def check_best_round(best_round) -> Verdict:
     """Exercice 2 : le numéro du tour à la plus haute AUC de validation, lu dans metrics.json."""
     with tempfile.TemporaryDirectory() as folder:
@@ -173,8 +219,27 @@ def _mentions(text: str, topics: dict) -> list[str]:
     return [name for name, words in topics.items() if any(word in plain for word in words)]
 
 
-def check_model_card(model_card) -> Verdict:
-    """Exercice 3 (jalon 6) : la fiche modèle remplie, avec ses chiffres, ses limites et la suite clinique."""
+_AUTONOMOUS = ("diagnostic autonome", "autonome", "a la place", "sans radiologue", "sans medecin",
+               "sans relecture", "seul juge")
+_INTERVAL = re.compile(r"\[\s*(?:ic\s*(?:a\s*)?95\s*%\s*:?\s*)?(0[.,]\d+)\s*[;,–-]\s*(0[.,]\d+)\s*\]")
+_AUC = re.compile(r"auc[^0-9\[]{0,40}?(0[.,]\d+)")
+
+
+def _replaces_the_reader(use: str) -> bool:
+    """Vrai si l'usage prévu fait du modèle un diagnostic autonome (« remplace », « à la place »...), hors négation."""
+    if any(word in use for word in _AUTONOMOUS):
+        return True
+    return any(not re.search(r"(ne|n'|sans|pas)\s+(\w+\s+)?$", use[:match.start()])
+               for match in re.finditer(r"remplac", use))
+
+
+@exercise_check
+def check_model_card(model_card, test_aucs=None) -> Verdict:
+    """Exercice 3 (jalon 6) : la fiche modèle remplie, avec ses chiffres de test, ses limites et la suite clinique.
+
+    `test_aucs` : les AUC de test mesurées à la section 7 (par exemple `test_table["AUC"]`) ; l'AUC de la fiche
+    doit être l'une d'elles (à 0,01 près, l'arrondi de la fiche), pas une AUC de validation.
+    """
     ensure_done(model_card, "model_card")
     is_dict = isinstance(model_card, dict)
     card = model_card if is_dict else {}
@@ -184,20 +249,32 @@ def check_model_card(model_card) -> Verdict:
     filled = is_dict and not missing and not empty
     use = _plain(card.get("intended_use", ""))
     aid = any(word in use for word in ("aide", "second avis", "priorit", "tri ", "recherche", "enseignement"))
-    metrics = str(card.get("metrics", ""))
-    figures = "auc" in _plain(metrics) and bool(re.search(r"0[.,]\d", metrics)) and \
-        bool(re.search(r"ic|intervalle|\[|–|-", _plain(metrics)))
+    autonomous = _replaces_the_reader(use)
+    metrics = _plain(card.get("metrics", ""))
+    auc = _AUC.search(metrics)
+    interval = _INTERVAL.search(metrics)
+    figures = bool(auc) and bool(interval)
+    validation = "validation" in metrics[max(0, auc.start() - 30):auc.end()] if auc else False
+    known = [float(value) for value in (test_aucs if test_aucs is not None else [])]
+    quoted = float(auc.group(1).replace(",", ".")) if auc else None
+    matches_test = quoted is not None and not validation and \
+        (not known or any(abs(quoted - value) <= 0.01 for value in known))
     limits = _mentions(card.get("limits", ""), _LIMITS)
     study = _mentions(card.get("clinical_study", ""), _STUDY)
+    test_hint = ("L'AUC de la fiche est celle du test commun (section 7), pas celle de la validation"
+                 + (f" : {' ou '.join(f'{value:.2f}' for value in known)}." if known else "."))
     return report("Exercice 3 — la fiche modèle", [
         (is_dict and not missing, "les six rubriques de la fiche",
          f"Rubriques manquantes : {', '.join(missing)}." if is_dict else "Un dict avec les six clés du modèle."),
         (filled, "chaque rubrique est remplie (une phrase au moins)",
          f"À remplir : {', '.join(empty)} (remplacez « À compléter »)."),
-        (aid, "l'usage prévu dit que c'est une aide (pas un diagnostic autonome)",
-         "Dites à quoi sert le modèle et à quoi il ne sert pas : « aide à… », « ne remplace pas… »."),
-        (figures, "les métriques de test avec leur intervalle de confiance",
-         "Recopiez l'AUC de test de la section 8 avec son IC 95 % (par exemple « AUC 0,72 [0,63 ; 0,80] »)."),
+        (aid and not autonomous, "l'usage prévu dit que c'est une aide (pas un diagnostic autonome)",
+         "Dites à quoi sert le modèle et à quoi il ne sert pas : « aide à… », « ne remplace pas… » ; "
+         "un diagnostic autonome n'est pas l'usage de ce modèle."),
+        (figures, "les métriques de test avec leur intervalle de confiance entre crochets",
+         "Recopiez l'AUC de test de la section 7 avec son IC 95 % entre crochets "
+         "(par exemple « AUC de test 0,72 [IC 95 % 0,63 ; 0,80] »)."),
+        (figures and matches_test, "l'AUC citée est celle du test commun", test_hint),
         (len(limits) >= 2, "au moins deux limites de ce projet",
          "Pensez : " + ", ".join(name for name in _LIMITS if name not in limits) + "."),
         (len(study) >= 3, "au moins trois étapes d'une vraie étude clinique",
