@@ -77,7 +77,7 @@ def test_fit_on_train_only(capsys):
     capsys.readouterr()
     # faux : prétraitement ré-ajusté sur le test
     assert not checks.check_fit_on_train_only(lambda p, a, b: (p.fit_transform(a), p.fit_transform(b)))
-    assert "ré-ajusté" in capsys.readouterr().out
+    assert "ré-ajustées" in capsys.readouterr().out
     # faux : prétraitement ajusté sur entraînement + test réunis
     def on_both(p, a, b):
         p.fit(np.vstack([a, b]))

@@ -88,32 +88,33 @@ def check_sensitivity_specificity(sensitivity_specificity) -> bool:
 
 
 @exercise_check
-def check_fit_on_train_only(preprocess_train_test) -> bool:
-    """Exercice 3 : le prétraitement apprend ses statistiques sur l'entraînement seul, puis les applique au test."""
+def check_fit_on_train_only(fit_on_train_apply) -> bool:
+    """Exercice 3 : le prétraitement apprend ses statistiques sur l'entraînement seul, puis les applique aux nouvelles
+    données (validation, test, patient en consultation)."""
     from sklearn.preprocessing import StandardScaler
 
     rng = np.random.default_rng(1)
     X_train = rng.normal([50, 130], [10, 20], size=(40, 2))
-    X_test = rng.normal([60, 150], [10, 20], size=(10, 2))  # un autre hôpital : populations décalées
-    answer = call_answer(preprocess_train_test, StandardScaler(), X_train, X_test, name="preprocess_train_test")
+    X_new = rng.normal([60, 150], [10, 20], size=(10, 2))  # un autre hôpital : populations décalées
+    answer = call_answer(fit_on_train_apply, StandardScaler(), X_train, X_new, name="fit_on_train_apply")
     results = []
     shape_ok = isinstance(answer, (tuple, list)) and len(answer) == 2
-    results.append((shape_ok, "la fonction renvoie (X_train transformé, X_test transformé)",
-                    "Terminez par `return X_train_ready, X_test_ready`."))
+    results.append((shape_ok, "la fonction renvoie (X_train transformé, X_new transformé)",
+                    "Terminez par `return X_train_ready, X_new_ready`."))
     if shape_ok:
-        train_ready, test_ready = (np.asarray(a, dtype=float) for a in answer)
+        train_ready, new_ready = (np.asarray(a, dtype=float) for a in answer)
         mean, std = X_train.mean(axis=0), X_train.std(axis=0)
         results.append((np.allclose(train_ready, (X_train - mean) / std), "l'entraînement est centré-réduit",
                         "`preprocessor.fit_transform(X_train)` apprend et applique les statistiques d'entraînement."))
-        refit = np.allclose(test_ready.mean(axis=0), 0, atol=1e-6)
-        results.append((np.allclose(test_ready, (X_test - mean) / std),
-                        "le test est transformé avec les statistiques de l'entraînement",
-                        "Le test a été ré-ajusté sur lui-même (`fit_transform`) : utilisez seulement "
-                        "`preprocessor.transform(X_test)`." if refit else
-                        "Appliquez au test, avec `transform`, le prétraitement ajusté sur l'entraînement."))
-        single = call_answer(preprocess_train_test, StandardScaler(), X_train, X_test[:1], name="preprocess_train_test")
+        refit = np.allclose(new_ready.mean(axis=0), 0, atol=1e-6)
+        results.append((np.allclose(new_ready, (X_new - mean) / std),
+                        "les nouvelles données sont transformées avec les statistiques de l'entraînement",
+                        "Les nouvelles données ont été ré-ajustées sur elles-mêmes (`fit_transform`) : utilisez "
+                        "seulement `preprocessor.transform(X_new)`." if refit else
+                        "Appliquez à X_new, avec `transform`, le prétraitement ajusté sur l'entraînement."))
+        single = call_answer(fit_on_train_apply, StandardScaler(), X_train, X_new[:1], name="fit_on_train_apply")
         one_patient = np.asarray(single[1], dtype=float)
-        results.append((np.allclose(one_patient, (X_test[:1] - mean) / std),
+        results.append((np.allclose(one_patient, (X_new[:1] - mean) / std),
                         "marche pour un seul nouveau patient (le cas de la consultation)",
                         "Un patient seul n'a pas de « statistiques » : tout doit venir de l'entraînement."))
     return report("Exercice 3 : prétraitement ajusté sur l'entraînement seul", results)
