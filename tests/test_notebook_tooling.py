@@ -344,3 +344,16 @@ def test_the_real_course_pins_one_flower_version():
 
     extras = tomllib.loads((tooling.ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert f"flwr[simulation]=={config['flower']}" in extras["federated"]
+
+
+def test_contributing_maps_every_module_and_nothing_that_is_gone():
+    """La carte des modules de CONTRIBUTING.md nomme chaque module de `utils/`, et aucun qui n'existe plus."""
+    import re
+
+    text = (tooling.ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    modules = {path.relative_to(tooling.ROOT).as_posix() for path in (tooling.ROOT / "utils").rglob("*.py")
+               if not re.fullmatch(r"semaine_\d.*\.py", path.name)}
+    named = set(re.findall(r"`(utils/[\w/]+\.py)`", text))
+    assert sorted(modules - named) == [], "modules absents de la carte de CONTRIBUTING.md"
+    assert sorted(path for path in named - modules if "semaine_N_NN" not in path) == [], \
+        "CONTRIBUTING.md nomme des modules qui n'existent plus"

@@ -1,5 +1,9 @@
 """Un atelier se relance (« Restart & Run All » puis tout réexécuter) et redonne exactement les mêmes résultats."""
+import pytest
+
 from utils.notebooks import ROOT, run_twice
+
+pytestmark = pytest.mark.slow  # un atelier entier, exécuté deux fois
 
 
 def test_breast_ultrasound_workshop_runs_twice_with_identical_results():
