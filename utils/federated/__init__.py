@@ -4,21 +4,21 @@
   `partition_by_site`, `partition_quantity_skew`, et `label_distribution` pour les décrire ;
 - agrégation : `fedavg`, la moyenne pondérée écrite simplement ;
 - simulation : `run_flower_simulation` (un modèle Keras, des clients, une stratégie de Flower ;
-  crochets `local_train` pour l'entraînement local et `local_layers` pour FedBN),
-  `start_simulation_engine` (démarrer Flower/Ray en arrière-plan), `shutdown_simulation_engine` ;
+  crochets `local_train` pour l'entraînement local et `local_layers` pour FedBN) ; les clients tournent
+  dans ce processus, ou dans le moteur Ray de Flower avec `engine="ray"` ;
 - le code Flower à lire : `utils/federated/apps.py` (le `ClientApp` et le `ServerApp` que la simulation
   exécute, `fit_locally` et le pas de FedProx) ; l'intendance est ailleurs (`monitor.py` : progression
-  et erreurs ; `_engine.py` : processus Ray) ;
+  et erreurs ; `clients.py` : le modèle de chaque client ; `model_reuse.py` : un modèle Keras repris d'une
+  simulation à l'autre ; `flower_internals.py` : le seul module qui touche aux rouages internes de Flower) ;
 - figures : `plot_label_distribution`, `plot_round_curves`.
 
-L'import est léger : Flower, Ray et TensorFlow ne sont chargés qu'au lancement d'une simulation.
+L'import est léger : Flower et TensorFlow ne sont chargés qu'au lancement d'une simulation.
 """
-from .aggregation import fedavg
+from .aggregation import fedavg, weights_nbytes
 from .partition import (label_distribution, partition_by_site, partition_dirichlet, partition_iid,
                         partition_quantity_skew)
 from .plots import plot_label_distribution, plot_round_curves
-from .simulation import (GLOBAL, FederatedClientError, run_flower_simulation, shutdown_simulation_engine,
-                         start_simulation_engine)
+from .simulation import GLOBAL, FederatedClientError, run_flower_simulation
 
 __all__ = [
     "GLOBAL",
@@ -32,6 +32,4 @@ __all__ = [
     "plot_label_distribution",
     "plot_round_curves",
     "run_flower_simulation",
-    "shutdown_simulation_engine",
-    "start_simulation_engine",
 ]

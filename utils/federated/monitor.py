@@ -14,10 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import _engine
-
 GLOBAL = "global"
-_STOP_GRACE_S = 10.0  # après l'erreur d'un client, délai laissé aux autres clients pour finir leur calcul
 _ERROR_PATTERN = re.compile(r"«client (\d+)»(.*?)«fin»", re.S)
 
 
@@ -209,7 +206,6 @@ def _make_observed_grid_class():
                 if self._monitor.cancel.is_set():
                     raise FederatedClientError("Simulation interrompue.")
                 if time.monotonic() > deadline:
-                    _engine.kill_pool()
                     silent = [self._describe_node(waiting_for.get(mid)) for mid in pending]
                     raise FederatedClientError(
                         f"Délai dépassé ({limit:.0f} s) au tour {server_round} ({'entraînement' if kind == 'train' else 'évaluation'}) : "
@@ -220,18 +216,8 @@ def _make_observed_grid_class():
             return sorted(replies, key=lambda r: (_client_index(r) is None, _client_index(r) or 0))
 
         def _stop_after_failure(self, reply, waiting_for):
-            """Erreur d'un client : on arrête le serveur tout de suite ; les autres clients finissent leur
-            calcul en cours (les acteurs restent prêts pour la simulation suivante), sauf s'ils traînent
-            plus de `_STOP_GRACE_S` secondes : alors on les tue."""
-            error = _client_failure(reply, self._monitor, waiting_for)
-            if _actor_died(reply.error.reason or ""):
-                _engine.kill_pool()
-            else:
-                monitor = self._monitor
-                timer = threading.Timer(_STOP_GRACE_S, lambda: None if monitor.done.is_set() else _engine.kill_pool())
-                timer.daemon = True
-                timer.start()
-            return error
+            """Erreur d'un client : on arrête le serveur tout de suite (Flower arrête ensuite les clients)."""
+            return _client_failure(reply, self._monitor, waiting_for)
 
         def _describe_node(self, node_id):
             client = self._monitor.node_to_client.get(node_id)

@@ -1,25 +1,29 @@
 """Une simulation Flower d'un modèle Keras sur des clients simulés, en un appel.
 
 `run_flower_simulation` vérifie ses entrées, construit le `ClientApp` et le `ServerApp` de Flower
-écrits dans `apps.py` (le code à lire), lance le moteur de simulation de Flower (Ray, ou les clients
-l'un après l'autre dans ce processus) et renvoie les métriques de chaque tour et de chaque client
-dans un DataFrame, avec les poids finaux du modèle global. La stratégie est toujours celle de Flower
+écrits dans `apps.py` (le code à lire), lance `flwr.simulation.run_simulation` et renvoie les métriques
+de chaque tour et de chaque client dans un DataFrame, avec les poids finaux du modèle global.
+Par défaut, les clients tournent l'un après l'autre dans ce processus (`flower_internals.in_process_backend`) ;
+`engine="ray"` garde le moteur Ray de Flower tel quel, pour une machine qui a des cœurs à lui donner. La stratégie est toujours celle de Flower
 (`flwr.serverapp.strategy` : FedAvg, FedProx, FedAdam, Krum, FedMedian, FedTrimmedAvg, Bulyan, les
 enveloppes de confidentialité différentielle...).
 """
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from typing import Callable
 
 import numpy as np
 
-from . import _engine
+from .clients import ClientLoader, ClientSpec
+from .flower_internals import in_process_backend, quiet
+from .model_reuse import check_compiled, reuse_model
 from .monitor import GLOBAL, FederatedClientError, Monitor, label_client_errors
 
-__all__ = ["GLOBAL", "FederatedClientError", "run_flower_simulation", "shutdown_simulation_engine",
-           "start_simulation_engine", "build_apps"]
+__all__ = ["GLOBAL", "FederatedClientError", "run_flower_simulation", "build_apps"]
+_TIMEOUT_S = 600.0  # délai maximal d'attente des réponses des clients à chaque étape d'un tour
 
 
 # ============================================================================ API publique
@@ -38,9 +42,6 @@ def run_flower_simulation(
     shuffle: bool = True,
     train_config: dict | None = None,
     client_mods=None,
-    num_cpus: int | None = None,
-    cpus_per_client: int | None = None,
-    timeout_s: float = 600,
     engine: str = "local",
     verbose: bool = True,
     local_train: Callable | None = None,
@@ -75,16 +76,12 @@ def run_flower_simulation(
     train_config : valeurs supplémentaires envoyées aux clients avec chaque demande d'entraînement.
     client_mods : « mods » Flower du `ClientApp` (par exemple `fixedclipping_mod` pour la
         confidentialité différentielle côté client).
-    num_cpus : cœurs donnés à Ray (par défaut : tous ceux de la machine) ; cpus_per_client : cœurs
-        par client (par défaut 2, ou tous s'il y en a moins) ; il tourne donc
-        `num_cpus // cpus_per_client` clients à la fois, chacun dans son processus.
-    timeout_s : délai maximal d'attente des réponses des clients à chaque étape d'un tour ; au-delà,
-        la simulation s'arrête avec une erreur qui nomme les clients muets.
-    engine : qui exécute les clients. `"ray"` (par défaut) : le moteur de simulation de Flower,
-        chaque client dans un processus Ray ; Ray démarre au premier appel (de l'ordre de 10 à 30 s
-        sur 2 cœurs) puis reste prêt pour les simulations suivantes du même noyau. `"local"` : les
-        clients tournent l'un après l'autre dans ce processus (même ServerApp, même ClientApp,
-        même stratégie), sans rien à démarrer. Si Ray ne démarre pas, on passe en `"local"` en le disant.
+    engine : qui exécute les clients. `"local"` (par défaut) : l'un après l'autre dans ce processus, avec
+        le `ServerApp`, le `ClientApp` et la stratégie de Flower ; rien à démarrer, et un `print()` écrit
+        dans `local_train` s'affiche dans le notebook. `"ray"` : le `run_simulation` de Flower tel quel,
+        chaque client dans un acteur Ray (Ray démarre et s'arrête à chaque appel : 30 s ou plus sur 2 cœurs ;
+        utile sur une machine à beaucoup de cœurs). Les clients qui ne répondent pas en 10 minutes arrêtent
+        la simulation avec une erreur qui les nomme.
     verbose : affiche une ligne par tour.
     local_train : l'entraînement local d'un client, `local_train(model, x, y, *, epochs, batch_size,
         config) -> dict` de métriques, appelé dans le `train` du ClientApp une fois les poids globaux
@@ -94,10 +91,11 @@ def run_flower_simulation(
         quand `proximal-mu` > 0). Une fonction définie dans le notebook convient (Ray la transporte).
     local_layers : FedBN, personnalisation. Les couches dont les poids restent au client : une fonction
         `couche -> bool` (par exemple `lambda layer: isinstance(layer, keras.layers.BatchNormalization)`)
-        ou un tuple de morceaux de noms de couches. Après avoir chargé les poids globaux, chaque client
-        remet ses propres valeurs pour ces couches (gardées d'un tour à l'autre dans `context.state`) ;
-        le serveur agrège quand même tous les poids (le modèle global, évalué sur `val_data`, porte la
-        moyenne des couches locales).
+        ou un tuple de morceaux de noms de couches. Comme FedBN (Li et al., 2021) : chaque client garde ses
+        valeurs pour ces couches (dans `context.state`, d'un tour à l'autre) et ne renvoie que les autres ;
+        le serveur n'agrège que celles-ci. Sans normalisation d'hôpital, il n'évalue pas sur `val_data`
+        (colonnes `val_*` vides : voir les `eval_*` des clients), et les positions locales des poids finaux
+        gardent leurs valeurs initiales (`apps.personal_weights` assemble le modèle d'un hôpital).
 
     Renvoie
     -------
@@ -117,76 +115,52 @@ def run_flower_simulation(
     `poids_finaux` est la liste des tableaux NumPy du modèle global après le dernier tour
     (à charger avec `model.set_weights(poids_finaux)`).
 
-    Si un client lève une exception, la simulation s'arrête (en quelques secondes : les autres clients
-    finissent leur calcul en cours, ou sont arrêtés au bout de 10 s) et lève `FederatedClientError` avec
-    le nom du client et son message d'erreur. Un client qui ne répond plus arrête la simulation au bout de
-    `timeout_s` (avec `engine="local"`, un client bloqué dans une boucle sans fin ne peut pas être interrompu).
-    Plusieurs simulations peuvent se suivre dans le même noyau : Ray et ses processus sont gardés de l'une
-    à l'autre (`shutdown_simulation_engine` les arrête).
+    Si un client lève une exception, la simulation s'arrête et lève `FederatedClientError` avec le nom du
+    client et son message d'erreur (dans ce processus, un client bloqué dans une boucle sans fin ne peut
+    pas être interrompu : interrompez le noyau).
     """
     started = time.perf_counter()
-    _engine.wait_for_background_start()  # si `start_simulation_engine` a lancé Ray en arrière-plan
     clients = _normalise_clients(client_data)
     names = _client_names(client_names, len(clients))
     num_rounds, local_epochs, batch_size = int(num_rounds), int(local_epochs), int(batch_size)
     if num_rounds < 1 or local_epochs < 1 or batch_size < 1:
         raise ValueError("num_rounds, local_epochs et batch_size doivent être des entiers ≥ 1.")
     strategy = _make_strategy(strategy, len(clients))
-    if engine not in ("ray", "local"):
-        raise ValueError(f"engine doit valoir \"ray\" ou \"local\" (reçu : {engine!r}).")
-    num_cpus, cpus_per_client = _cpu_budget(num_cpus, cpus_per_client)
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine doit valoir \"local\" (clients dans ce processus) ou \"ray\" (moteur Ray de "
+                         f"Flower) ; reçu : {engine!r}.")
 
     server_model, initial = _initial_model(model_fn, initial_weights, seed)
     server_val = _normalise_val(val_data)
 
-    with _engine.quiet():
+    with quiet():
         from flwr.simulation import run_simulation
     if verbose:
-        where = (f"moteur Ray sur {num_cpus} cœur(s)" if engine == "ray"
-                 else "clients exécutés dans ce processus")
+        where = "moteur Ray de Flower" if engine == "ray" else "clients exécutés dans ce processus"
         print(f"Simulation Flower : {len(clients)} clients, {num_rounds} tours, stratégie "
               f"{type(strategy).__name__}, {where}.", flush=True)
-        if engine == "ray" and not _engine.ray_is_ready(num_cpus):
-            print("  démarrage de Ray (la première fois seulement : de 10 à 30 s sur 2 cœurs)...", flush=True)
-    data_ref = clients
-    if engine == "ray":
-        try:
-            _engine.ensure_ray(num_cpus)
-            import ray
-
-            data_ref = ray.put(clients)  # une seule copie des données, partagée par les acteurs
-        except RuntimeError as error:
-            print(f"{error}\nOn continue sans Ray : les clients tourneront dans ce processus (engine=\"local\").")
-            engine = "local"
-    spec = _engine.ClientSpec(token=uuid.uuid4().hex, model_fn=model_fn, data=data_ref, seed=int(seed),
-                              threads=cpus_per_client, in_process=engine == "local")
-    monitor = Monitor(names, num_rounds, timeout_s, verbose, started)
+    spec = ClientSpec(token=uuid.uuid4().hex, model_fn=model_fn, data=clients, seed=int(seed),
+                      in_process=engine == "local")
+    monitor = Monitor(names, num_rounds, _TIMEOUT_S, verbose, started)
     config = {"local-epochs": local_epochs, "batch-size": batch_size, "shuffle": bool(shuffle), **(train_config or {})}
     client_app, server_app = build_apps(
         spec, strategy, initial, num_rounds=num_rounds, train_config=config,
         evaluate_config={"batch-size": max(batch_size, 256)}, server_model=server_model, val_data=server_val,
         monitor=monitor, local_train=local_train, local_layers=local_layers, client_mods=client_mods)
-    backend_config = {"client_resources": {"num_cpus": cpus_per_client, "num_gpus": 0.0},
-                      "init_args": {"num_cpus": num_cpus}}
+    backend = in_process_backend() if engine == "local" else contextlib.nullcontext()
     try:
-        with _engine.quiet(), _engine.simulation_backend(engine):
-            run_simulation(server_app=server_app, client_app=client_app, num_supernodes=len(clients),
-                           backend_config=backend_config)
+        with quiet(), backend:
+            run_simulation(server_app=server_app, client_app=client_app, num_supernodes=len(clients))
     except FederatedClientError as error:
         raise FederatedClientError(str(error), error.client) from None
-    except BaseException as error:  # y compris l'interruption du noyau : on n'abandonne aucun acteur
+    except BaseException as error:  # y compris l'interruption du noyau
         monitor.cancel.set()
-        if engine == "ray":
-            _engine.kill_pool()
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
         raise RuntimeError(f"La simulation Flower a échoué : {type(error).__name__}: {error}") from error
     finally:
         monitor.done.set()
-        del data_ref
     if monitor.result is None:
-        if engine == "ray":
-            _engine.kill_pool()
         raise RuntimeError("La simulation Flower s'est terminée sans résultat (le serveur n'a pas fini ses tours).")
     history = monitor.dataframe()
     arrays = monitor.result.arrays
@@ -199,11 +173,11 @@ def run_flower_simulation(
 def build_apps(spec, strategy, initial_weights, *, num_rounds, train_config, evaluate_config, server_model,
                val_data, monitor, local_train=None, local_layers=None, client_mods=None):
     """Le `ClientApp` et le `ServerApp` que la simulation exécute : ceux de `apps.py`, branchés sur le suivi."""
-    with _engine.quiet():
+    with quiet():
         from . import apps
 
     _check_local_train(local_train)
-    client_app = apps.make_client_app(_engine.ClientLoader(spec), local_train=local_train or apps.fit_locally,
+    client_app = apps.make_client_app(ClientLoader(spec), local_train=local_train or apps.fit_locally,
                                       local_layers=local_layers, mods=[label_client_errors, *(client_mods or [])])
     server_app = apps.make_server_app(
         strategy, initial_weights, num_rounds=num_rounds, train_config=train_config,
@@ -220,31 +194,7 @@ def _check_local_train(local_train) -> None:
                         f"qui renvoie un dictionnaire de métriques (reçu {type(local_train).__name__}).")
 
 
-def start_simulation_engine(num_cpus: int | None = None, cpus_per_client: int | None = None,
-                            verbose: bool = True) -> None:
-    """Démarre en arrière-plan le moteur de simulation de Flower (Ray) et ses clients, TensorFlow importé.
-
-    Rend la main tout de suite : le notebook continue pendant que Ray démarre (de l'ordre de 10 à 30 s
-    sur 2 cœurs), et la première `run_flower_simulation` le trouvera prêt (ou attendra la fin du démarrage).
-    Mêmes `num_cpus` et `cpus_per_client` que `run_flower_simulation`.
-    """
-    num_cpus, cpus_per_client = _cpu_budget(num_cpus, cpus_per_client)
-    if _engine.start_in_background(num_cpus, cpus_per_client) and verbose:
-        print(f"Moteur de simulation Flower (Ray) : démarrage en arrière-plan sur {num_cpus} cœur(s).", flush=True)
-
-
-def shutdown_simulation_engine() -> None:
-    """Arrête la session Ray gardée entre deux simulations (libère mémoire et processus)."""
-    _engine.shutdown()
-
-
 # ============================================================================ entrées
-def _cpu_budget(num_cpus, cpus_per_client) -> tuple[int, int]:
-    """Cœurs donnés à Ray (par défaut : tous) et par client (par défaut 2, jamais plus que Ray n'en a)."""
-    num_cpus = int(num_cpus or _engine.available_cpus())
-    return num_cpus, max(1, min(int(cpus_per_client or 2), num_cpus))
-
-
 def _normalise_clients(client_data) -> list[dict]:
     if client_data is None or len(client_data) == 0:
         raise ValueError("client_data est vide : donnez une liste de données, une par client, par exemple [(x0, y0), (x1, y1)].")
@@ -302,7 +252,8 @@ def _make_strategy(strategy, num_clients: int):
     elif not isinstance(strategy, Strategy):
         if not callable(strategy):
             raise TypeError(f"strategy doit être une stratégie de Flower ou une fonction qui en renvoie une (reçu {type(strategy).__name__}).")
-        strategy = strategy()
+        with quiet():  # Flower avertit à la construction (par ex. « fraction_evaluate is set to 0.0 ») ; le suivi dit ce qui compte
+            strategy = strategy()
         if not isinstance(strategy, Strategy):
             raise TypeError(f"La fonction `strategy` doit renvoyer une stratégie de Flower (flwr.serverapp.strategy), pas {type(strategy).__name__}.")
     # Flower attendrait indéfiniment des clients qui n'existent pas : on le dit tout de suite.
@@ -334,14 +285,6 @@ def _initial_model(model_fn, initial_weights, seed: int):
     expected = [tuple(w.shape) for w in model.get_weights()]
     if [tuple(w.shape) for w in initial_weights] != expected:
         raise ValueError(f"initial_weights n'a pas les formes du modèle de model_fn ({expected}).")
-    model = _engine.reuse_model("server", model)  # déjà tracé si la simulation précédente avait le même modèle
+    model = reuse_model("server", model)  # déjà tracé si la simulation précédente avait le même modèle
     model.set_weights(initial_weights)
     return model, initial_weights
-
-
-def check_compiled(model) -> None:
-    if not hasattr(model, "get_weights") or not hasattr(model, "fit"):
-        raise TypeError(f"model_fn doit renvoyer un modèle Keras, pas {type(model).__name__}.")
-    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
-        raise ValueError("model_fn doit renvoyer un modèle **compilé** : appelez model.compile(optimizer=..., "
-                         "loss=..., metrics=[...]) avant de le renvoyer.")

@@ -1,0 +1,105 @@
+"""Ce module touche aux rouages internes de Flower 1.41 : c'est le seul ; `tests/test_flower_internals.py` échoue si Flower change.
+
+Pourquoi : `flwr.simulation.run_simulation` exécute toujours les clients dans des acteurs Ray. Sur les machines du cours
+(Colab et la CI, 2 cœurs), Ray ne fait tourner qu'un client à la fois, coûte 10 à 30 s de démarrage à chaque simulation
+et cache les `print()` des clients. `in_process_backend()` fait exécuter par Flower, le temps d'un appel, chaque
+`ClientApp` dans ce processus, l'un après l'autre : même `ServerApp`, même `ClientApp`, même stratégie, mêmes messages.
+
+Ce qu'on suppose de Flower (vérifié par le test de contrat) :
+- `flwr.server.superlink.fleet.vce.vce_api.start_vce` importe `RayBackend` depuis le module
+  `flwr.server.superlink.fleet.vce.backend.raybackend` au moment de créer le moteur (import tardif) ;
+- un moteur est une sous-classe de `flwr.server.superlink.fleet.vce.backend.backend.Backend` qui définit
+  `build`, `num_workers`, `is_worker_idle`, `process_message` et `terminate` ;
+- une exception du client est rendue à Flower sous la forme `ClientAppException`, comme le fait son acteur Ray.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import warnings
+
+# Lus par Flower et TensorFlow à leur import : on les fixe avant.
+for _key, _value in {"TF_CPP_MIN_LOG_LEVEL": "2", "FLWR_TELEMETRY_ENABLED": "0",
+                     "FLWR_DISABLE_UPDATE_CHECK": "1", "RAY_USAGE_STATS_ENABLED": "0"}.items():
+    os.environ.setdefault(_key, _value)
+
+RAY_BACKEND_MODULE = "flwr.server.superlink.fleet.vce.backend.raybackend"
+_LOCK = threading.Lock()
+_IN_USE = {"running": False}
+_QUIET_LOGGERS = ("flwr", "ray")
+
+
+@contextlib.contextmanager
+def quiet():
+    """Fait taire les journaux de Flower et de Ray et les avertissements Python le temps du bloc (les erreurs restent levées)."""
+    saved = {}
+    for name in _QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        saved[name] = logger.level
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _in_process_backend_class():
+    from flwr.clientapp.client_app import ClientAppException, LoadClientAppError
+    from flwr.server.superlink.fleet.vce.backend.backend import Backend
+
+    class InProcessBackend(Backend):
+        """Exécute chaque `ClientApp` dans ce processus, l'un après l'autre : rien à démarrer, `print()` visibles."""
+
+        def __init__(self, backend_config) -> None:
+            super().__init__(backend_config)
+            self.app_fn = None
+
+        def build(self, app_fn) -> None:
+            self.app_fn = app_fn
+
+        @property
+        def num_workers(self) -> int:
+            return 1
+
+        def is_worker_idle(self) -> bool:
+            return True
+
+        def process_message(self, message, context):
+            try:
+                out_message = self.app_fn()(message=message, context=context)
+            except LoadClientAppError:
+                raise
+            except Exception as error:  # comme l'acteur Ray de Flower
+                raise ClientAppException(str(error)) from error
+            return out_message, context
+
+        def terminate(self) -> None:
+            pass
+
+    return InProcessBackend
+
+
+@contextlib.contextmanager
+def in_process_backend():
+    """Le temps du bloc, `run_simulation` de Flower exécute les clients dans ce processus au lieu d'acteurs Ray."""
+    import importlib
+
+    with _LOCK:
+        if _IN_USE["running"]:
+            raise RuntimeError("Une simulation Flower tourne déjà dans ce processus : attendez qu'elle se termine.")
+        _IN_USE["running"] = True
+    try:
+        module = importlib.import_module(RAY_BACKEND_MODULE)
+        original = module.RayBackend
+        module.RayBackend = _in_process_backend_class()
+        try:
+            yield
+        finally:
+            module.RayBackend = original
+    finally:
+        _IN_USE["running"] = False
