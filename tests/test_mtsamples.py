@@ -5,7 +5,8 @@ import pytest
 from utils.data import DataSourceError, load_mtsamples
 from utils.data.mtsamples import DOCUMENT_TYPE_LABELS, read_mtsamples_csv
 from utils.data.mtsamples_mirror import FULL_COUNTS, make_mtsamples_mirror
-from utils.text import clean_transcription, mask_headers, scrub_identifiers, weights_nbytes
+from utils.federated import weights_nbytes
+from utils.text import clean_transcription, mask_headers, scrub_identifiers
 
 # Quatre lignes au format exact du fichier Kaggle (extraits raccourcis de vraies lignes de MTSamples).
 REAL_FORMAT = (

@@ -45,11 +45,6 @@ def scrub_identifiers(text: str) -> str:
     return text
 
 
-def weights_nbytes(weights) -> int:
-    """Taille en octets d'une liste de tableaux de poids (ce qu'un client envoie ou reçoit)."""
-    return int(sum(np.asarray(w).nbytes for w in weights))
-
-
 def bootstrap_macro_f1(y_true, y_pred, n_boot: int = 1000, seed: int = 0, labels=None) -> tuple[float, float, float]:
     """Macro-F1 et son intervalle bootstrap à 95 % (rééchantillonnage des comptes rendus du jeu évalué)."""
     from sklearn.metrics import f1_score

@@ -5,7 +5,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import call_answer, ensure_done, report
+from . import call_answer, ensure_done, exercise_check, report
 
 
 def _reference_specific_words(vocabulary, hospital_vocabularies) -> set:
@@ -13,29 +13,49 @@ def _reference_specific_words(vocabulary, hospital_vocabularies) -> set:
     return {word for word in vocabulary if counts[word] == 1}
 
 
+def _as_word_set(answer):
+    """L'ensemble de mots renvoyé, ou None si ce n'est pas une collection de chaînes (un ensemble par hôpital...)."""
+    if not isinstance(answer, (set, frozenset, list, tuple)):
+        return None
+    if not all(isinstance(word, str) for word in answer):
+        return None
+    return set(answer)
+
+
+@exercise_check
 def check_hospital_specific_words(hospital_specific_words, vocabulary, hospital_vocabularies) -> bool:
     """Exercice 1 : les mots du vocabulaire commun employés par un seul hôpital."""
-    toy_vocabulary = ["pain", "stent", "knee", "smith", "cast"]
-    toy_hospitals = [{"pain", "stent", "smith"}, {"pain", "knee", "cast"}, {"pain", "knee"}]
-    toy = call_answer(hospital_specific_words, toy_vocabulary, toy_hospitals, name="hospital_specific_words")
-    answer = call_answer(hospital_specific_words, vocabulary, hospital_vocabularies, name="hospital_specific_words")
-    is_set = isinstance(toy, (set, frozenset, list, tuple)) and isinstance(answer, (set, frozenset, list, tuple))
-    toy_set = set(toy) if is_set else set()
+    # « fracture » est dans le vocabulaire mais chez aucun hôpital ; « garcia » est chez un hôpital, hors du vocabulaire.
+    toy_vocabulary = ["pain", "stent", "knee", "smith", "cast", "fracture"]
+    toy_hospitals = [{"pain", "stent", "smith"}, {"pain", "knee", "cast"}, {"pain", "knee", "garcia"}]
+    toy = _as_word_set(call_answer(hospital_specific_words, toy_vocabulary, toy_hospitals, name="hospital_specific_words"))
+    answer = _as_word_set(call_answer(hospital_specific_words, vocabulary, hospital_vocabularies,
+                                      name="hospital_specific_words"))
+    is_set = toy is not None and answer is not None
+    toy_set = toy if toy is not None else set()
     toy_ok = toy_set == {"stent", "smith", "cast"}
-    shared_kept = "pain" in toy_set or "knee" in toy_set
-    real_ok = is_set and set(answer) == _reference_specific_words(vocabulary, hospital_vocabularies)
+    hints = []
+    if "pain" in toy_set or "knee" in toy_set:
+        hints.append("Vous gardez des mots employés par plusieurs hôpitaux (« pain », « knee »).")
+    if "fracture" in toy_set:
+        hints.append("Vous gardez « fracture », qu'aucun hôpital n'emploie : il faut exactement UN hôpital (== 1), pas moins de 2.")
+    if "garcia" in toy_set:
+        hints.append("Vous gardez « garcia », absent du vocabulaire commun : ne parcourez que les mots de `vocabulary`.")
+    real_ok = is_set and answer == _reference_specific_words(vocabulary, hospital_vocabularies)
     return report("Exercice 1 — les mots qui trahissent un hôpital", [
-        (is_set, "un ensemble de mots", "Renvoyez un `set` de mots (chaînes)."),
+        (is_set, "un seul ensemble de mots",
+         "Renvoyez UN `set` de mots (des chaînes), pas un ensemble par hôpital ni des nombres."),
         (toy_ok, "exemple : « stent », « smith » (hôpital 0) et « cast » (hôpital 1) ne sont employés que par un hôpital",
-         "Comptez, pour chaque mot du vocabulaire, le nombre d'hôpitaux dont l'ensemble de mots le contient ; gardez ceux qui valent 1."
-         + (" Vous gardez des mots employés par plusieurs hôpitaux (« pain », « knee »)." if shared_kept else "")),
+         "Comptez, pour chaque mot du vocabulaire, le nombre d'hôpitaux dont l'ensemble de mots le contient ; "
+         "gardez ceux qui valent exactement 1." + "".join(" " + hint for hint in hints)),
         (real_ok, "sur le vocabulaire TF-IDF commun des hôpitaux du notebook",
          "Même calcul sur `vocabulary` et `hospital_vocabularies` (un ensemble de mots par hôpital)."),
     ])
 
 
+@exercise_check
 def check_bytes_per_round(bytes_per_round) -> bool:
-    """Exercice 3 : octets échangés par tour (chaque client reçoit puis renvoie tous les poids)."""
+    """Exercice 3 : octets échangés par l'entraînement d'un tour (chaque client reçoit puis renvoie tous les poids)."""
     weights = [np.zeros((100, 8), dtype=np.float32), np.zeros(8, dtype=np.float32)]
     expected = (100 * 8 + 8) * 4 * 3 * 2
     answer = call_answer(bytes_per_round, weights, 3, name="bytes_per_round")
@@ -43,22 +63,27 @@ def check_bytes_per_round(bytes_per_round) -> bool:
     right = number and int(answer) == expected
     one_way = number and int(answer) == expected // 2
     no_clients = number and int(answer) == expected // 3
+    with_evaluation = number and int(answer) == expected // 2 * 3
     doubles = [np.zeros((10, 2), dtype=np.float64)]
     dtype_ok = number and int(call_answer(bytes_per_round, doubles, 1, name="bytes_per_round")) == 10 * 2 * 8 * 2
     hint = "Somme des `w.nbytes` de toutes les couches, × nombre de clients, × 2 (le modèle descend puis remonte)."
     if one_way:
         hint = "Chaque client reçoit le modèle global ET renvoie le sien : comptez les deux sens (× 2)."
+    elif with_evaluation:
+        hint = ("Vous comptez aussi l'envoi du modèle pour l'évaluation fédérée (× 3) : l'exercice demande l'entraînement "
+                "seulement (descente et remontée, × 2) ; la section suivante ajoute l'évaluation.")
     elif no_clients:
         hint = "Chaque client reçoit et renvoie son modèle : multipliez aussi par le nombre de clients."
     return report("Exercice 3 — le coût de communication d'un tour", [
         (number, "un nombre d'octets", "Renvoyez un entier."),
-        (right, "poids × clients × 2 sens", hint),
+        (right, "poids × clients × 2 sens (entraînement)", hint),
         (dtype_ok, "la taille dépend du type des nombres (float64 : 8 octets)", "Utilisez `w.nbytes`, qui tient compte du type."),
     ])
 
 
+@exercise_check
 def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
-    """Exercice 2 : l'hôpital dont le score sur son propre test progresse le plus en passant du local au fédéré.
+    """Exercice 2 : l'hôpital dont l'écart « fédéré − local » sur son propre test est le plus grand.
 
     `own_test_scores` : DataFrame indexé par hôpital, colonnes « local » et « fédéré » (macro-F1 sur le test de l'hôpital).
     """

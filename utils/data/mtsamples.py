@@ -127,3 +127,25 @@ def _print_summary(frame: pd.DataFrame) -> None:
     if attrs["rows_with_duplicate"]:
         print(f"{attrs['rows_with_duplicate']} lignes partagent leur transcription exacte avec une autre ligne "
               f"({frame['duplicate_group'].nunique()} textes distincts) : colonne `duplicate_group`.")
+
+
+def split_class_counts(parts: dict, class_names, label_col: str = "target", minimum: int = 5) -> pd.DataFrame:
+    """Comptes rendus par classe dans chaque part (entraînement, validation, test), et un avertissement clair.
+
+    `parts` : {nom de la part : DataFrame} ; `label_col` contient l'indice de la classe dans `class_names`.
+    Une classe qui a moins de `minimum` comptes rendus dans une part est nommée : sur un fichier réduit (quelques
+    centaines de lignes), une spécialité peut n'avoir aucun compte rendu en validation ; son F1 n'y est alors pas
+    défini, et les rapports doivent recevoir `labels=` pour garder les cinq classes. Renvoie le tableau des comptes.
+    """
+    counts = pd.DataFrame({name: frame[label_col].value_counts().reindex(range(len(class_names)), fill_value=0)
+                           for name, frame in parts.items()})
+    counts.index = list(class_names)
+    small = [(label, name, int(counts.loc[label, name])) for label in counts.index for name in counts.columns
+             if counts.loc[label, name] < minimum]
+    if small:
+        details = " ; ".join(f"« {label} » : {n} en {name}" for label, name, n in small)
+        print(f"⚠️ Classe(s) trop petite(s) pour être évaluée(s) sérieusement (moins de {minimum} comptes rendus "
+              f"dans une part) : {details}.\n   Le fichier est trop petit pour cette spécialité : ses scores (F1, "
+              "intervalles) seront très instables, ou non définis si elle manque. Prenez le fichier complet, ou retirez-la "
+              "de SPECIALTIES. Le notebook continue : les rapports gardent toutes les classes (labels=...).")
+    return counts

@@ -3,6 +3,8 @@
 FedAvg (McMahan et al., 2017) fait la moyenne des poids des modèles locaux, chaque client
 pesant selon son nombre d'exemples : un hôpital de 300 patientes compte trois fois plus
 qu'un hôpital de 100 patientes.
+
+`weights_nbytes` mesure ce qu'un client envoie ou reçoit à chaque tour (le coût de communication).
 """
 from __future__ import annotations
 
@@ -30,6 +32,11 @@ def fedavg(weights_per_client, num_examples) -> list[np.ndarray]:
             layer_sum += (n_k / total) * np.asarray(weights[layer], dtype=np.float64)
         averaged.append(layer_sum.astype(np.result_type(weights_per_client[0][layer], np.float32)))
     return averaged
+
+
+def weights_nbytes(weights) -> int:
+    """Taille en octets d'une liste de tableaux de poids (ce qu'un client envoie ou reçoit en un message)."""
+    return int(sum(np.asarray(w).nbytes for w in weights))
 
 
 def _check(weights_per_client, num_examples) -> None:
