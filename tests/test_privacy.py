@@ -164,3 +164,22 @@ def test_opendp_input_metrics_match_the_neighbouring_relations_taught():
     scale = dp.binary_search_param(make_mean, d_in=1, d_out=epsilon)
     assert scale == pytest.approx((upper - lower) / n / epsilon, rel=1e-6)
     assert str(make_mean(scale).input_metric) == "ChangeOneDistance()"
+
+
+def test_membership_auc_bound_values_and_laplace_count_respects_it():
+    from sklearn.metrics import roc_auc_score
+
+    from utils.privacy import membership_auc_bound
+
+    assert membership_auc_bound(0.5) == pytest.approx(np.exp(0.5) / (1 + np.exp(0.5)))
+    assert [round(membership_auc_bound(e), 2) for e in (0.1, 0.5, 1.0)] == [0.52, 0.62, 0.73]
+    assert membership_auc_bound(20) > 0.999
+    # Le meilleur test d'appartenance contre un comptage bruité (Laplace 1/ε) reste sous la borne.
+    rng = np.random.default_rng(0)
+    epsilon = 0.5
+    without = laplace_mechanism(np.full(20_000, 76.0), 1, epsilon, rng)
+    with_target = laplace_mechanism(np.full(20_000, 77.0), 1, epsilon, rng)
+    auc = roc_auc_score(np.r_[np.zeros(20_000), np.ones(20_000)], np.r_[without, with_target])
+    assert 0.5 < auc <= membership_auc_bound(epsilon)
+    with pytest.raises(ValueError):
+        membership_auc_bound(0)

@@ -10,7 +10,7 @@ risque de ré-identification et confidentialité différentielle (notebooks de l
 from .annex_e import BASIC_PROFILE_ACTIONS, action_for_tag, conformant_action
 from .dicom_deid import (DicomDeidentificationError, date_shift_for, deidentification_plan, deidentify_dicom,
                          find_identifying_leaks, remap_uid)
-from .differential import as_generator, laplace_mechanism, laplace_scale, laplace_variance
+from .differential import as_generator, laplace_mechanism, laplace_scale, laplace_variance, membership_auc_bound
 from .tabular import (MissingColumnsError, check_columns, equivalence_class_sizes, generalize_age, k_anonymity,
                       l_diversity, plain_hash, pseudonymize, reidentification_risk, suppress_small_classes)
 
@@ -18,5 +18,5 @@ __all__ = [
     "BASIC_PROFILE_ACTIONS", "DicomDeidentificationError", "MissingColumnsError", "action_for_tag", "as_generator",
     "check_columns", "conformant_action", "date_shift_for", "deidentification_plan", "deidentify_dicom", "equivalence_class_sizes",
     "find_identifying_leaks", "generalize_age", "k_anonymity", "l_diversity", "laplace_mechanism", "laplace_scale",
-    "laplace_variance", "plain_hash", "pseudonymize", "reidentification_risk", "remap_uid", "suppress_small_classes",
+    "laplace_variance", "membership_auc_bound", "plain_hash", "pseudonymize", "reidentification_risk", "remap_uid", "suppress_small_classes",
 ]

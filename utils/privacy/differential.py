@@ -39,6 +39,15 @@ def laplace_variance(sensitivity: float, epsilon: float) -> float:
     return 2.0 * laplace_scale(sensitivity, epsilon) ** 2
 
 
+def membership_auc_bound(epsilon: float) -> float:
+    """Plus grande AUC possible d'un test d'appartenance (« cette personne est-elle dans la table ? ») contre un
+    mécanisme ε-DP pur : e^ε / (1 + e^ε). Tout test a un taux de vrais positifs ≤ e^ε × son taux de faux positifs
+    (et symétriquement) ; la meilleure courbe ROC permise a cette aire. 0,5 = hasard, 1 = aucune protection.
+    """
+    laplace_scale(1.0, epsilon)  # même contrôle de ε
+    return float(1.0 / (1.0 + np.exp(-float(epsilon))))
+
+
 def laplace_mechanism(value, sensitivity: float, epsilon: float, rng=None):
     """Publie `value` + Laplace(0, sensibilité/ε) ; `value` peut être un nombre ou un tableau (bruit indépendant).
 
