@@ -2,13 +2,17 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from utils.calibration import expected_calibration_error, reliability_table
-from utils.checks import ExerciseNotDone
 from utils.checks import semaine_5_01 as checks
 from utils.data.chest_xray import patient_id
-from check_helpers import not_written as _not_written
+from check_helpers import failed_with, not_written as _not_written
+
+
+def _not_done(capsys, verdict):
+    out = capsys.readouterr().out
+    assert not verdict and verdict.not_done, out
+    assert "pas encore" in out
 
 
 def test_patient_id_check(capsys):
@@ -18,8 +22,7 @@ def test_patient_id_check(capsys):
     assert not checks.check_patient_id(lambda name: Path(name).stem.split("_")[0])  # IM-0115-0001 non traité
     assert "rsplit" in capsys.readouterr().out
     assert not checks.check_patient_id(lambda name: name.split("_")[0])  # garde .jpeg pour les IM-
-    with pytest.raises(ExerciseNotDone):
-        checks.check_patient_id(_not_written)
+    _not_done(capsys, checks.check_patient_id(_not_written))
 
 
 def test_cam_check(capsys):
@@ -41,8 +44,7 @@ def test_cam_check(capsys):
     assert not checks.check_cam_from_maps(pixelwise)
     assert "pixel par pixel" in capsys.readouterr().out
     assert not checks.check_cam_from_maps(not_normalised)
-    with pytest.raises(ExerciseNotDone):
-        checks.check_cam_from_maps(_not_written)
+    _not_done(capsys, checks.check_cam_from_maps(_not_written))
 
 
 def test_calibration_error_check(capsys):
@@ -52,14 +54,19 @@ def test_calibration_error_check(capsys):
     assert not checks.check_calibration_error(lambda y, p, n_bins: float(reliability_table(y, p, n_bins)["gap"].max()))
     assert "MCE" in capsys.readouterr().out
     assert not checks.check_calibration_error(lambda y, p, n_bins: float(np.mean(np.abs(np.asarray(y) - p))))
-    with pytest.raises(ExerciseNotDone):
-        checks.check_calibration_error(_not_written)
+    capsys.readouterr()
+    # mauvaise réponse acceptée autrefois : 10 tranches écrites en dur, `n_bins` ignoré
+    failed_with(capsys, checks.check_calibration_error(lambda y, p, n_bins: expected_calibration_error(y, p, 10)),
+                "écrit en dur")
+    # bonne réponse refusée autrefois : l'ECE « top-label » de Guo et al. (confiance contre exactitude)
+    assert checks.check_calibration_error(checks.top_label_calibration_error)
+    assert "top-label" in capsys.readouterr().out
+    _not_done(capsys, checks.check_calibration_error(_not_written))
 
 
 def test_shortcut_check(capsys):
     assert checks.check_shortcut("c")
-    assert not checks.check_shortcut("A")
-    assert "piège" in capsys.readouterr().out
+    failed_with(capsys, checks.check_shortcut("A"), "intervention")
+    failed_with(capsys, checks.check_shortcut("B"), "indice, pas une preuve")  # Grad-CAM ne prouve pas
     assert not checks.check_shortcut("Z")
-    with pytest.raises(ExerciseNotDone):
-        checks.check_shortcut(None)
+    _not_done(capsys, checks.check_shortcut(None))

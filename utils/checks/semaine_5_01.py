@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call_answer, ensure_done, report
+from . import call_answer, ensure_done, exercise_check, report
 
 # Noms de fichiers du vrai jeu Kaggle (Kermany et al. 2018) et patient attendu.
 PATIENT_CASES = {
@@ -18,12 +18,15 @@ PATIENT_CASES = {
 SHORTCUT_CHOICES = ("A", "B", "C", "D")
 _SHORTCUT_ANSWER = "C"
 _SHORTCUT_HINTS = {
-    "A": "L'AUC de validation marquée est excellente : c'est justement le piège. Elle mesure ici la présence du marqueur.",
-    "B": "Plus d'époques apprendraient encore mieux le marqueur : le problème n'est pas la durée d'entraînement.",
-    "D": "Le marqueur est ajouté aux images de pneumonie seulement : ce n'est pas du bruit, c'est une réponse écrite sur l'image.",
+    "A": "Une AUC excellente sur les images marquées ne dit pas ce que le modèle regarde : un modèle honnête "
+         "pourrait l'avoir aussi. Ce n'est pas une intervention.",
+    "B": "La carte Grad-CAM est un indice, pas une preuve : elle montre où le gradient est fort, pas que la "
+         "décision en dépend. Cherchez l'observation où l'on CHANGE l'image et mesure l'effet.",
+    "D": "La durée d'entraînement ne dit rien de ce que le modèle a appris ; ce n'est pas une intervention.",
 }
 
 
+@exercise_check
 def check_patient_id(patient_from_name) -> bool:
     """Exercice 1 : tirer l'identifiant du patient du nom de fichier."""
     answers = {name: call_answer(patient_from_name, name, name="patient_from_name") for name in PATIENT_CASES}
@@ -55,6 +58,7 @@ def reference_cam(maps, gradients) -> np.ndarray:
     return cam / (cam.max() + 1e-8)
 
 
+@exercise_check
 def check_cam_from_maps(cam_from_maps) -> bool:
     """Exercice 2 : la combinaison des cartes pondérées par la moyenne de leurs gradients."""
     rng = np.random.default_rng(5)
@@ -85,41 +89,81 @@ def check_cam_from_maps(cam_from_maps) -> bool:
     ])
 
 
-def check_calibration_error(calibration_error) -> bool:
-    """Exercice 3 : l'erreur de calibration attendue (ECE)."""
-    from utils.calibration import expected_calibration_error, reliability_table
+def top_label_calibration_error(y_true, y_prob, n_bins: int = 10) -> float:
+    """L'ECE « top-label » de Guo et al. (2017) : confiance max(p, 1 − p) contre exactitude, par tranche de confiance."""
+    y_true, y_prob = np.asarray(y_true, dtype=float), np.asarray(y_prob, dtype=float)
+    confidence = np.maximum(y_prob, 1 - y_prob)
+    correct = ((y_prob >= 0.5) == (y_true == 1)).astype(float)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    return float(sum((bins == b).mean() * abs(correct[bins == b].mean() - confidence[bins == b].mean())
+                     for b in np.unique(bins)))
 
+
+def _class_one_calibration_error(y_true, y_prob, n_bins: int) -> float:
+    """L'ECE demandée : probabilité de la classe 1 contre fréquence observée de la classe 1, tranches de même largeur."""
+    y_true, y_prob = np.asarray(y_true, dtype=float), np.asarray(y_prob, dtype=float)
+    bins = np.minimum((y_prob * n_bins).astype(int), n_bins - 1)
+    return float(sum((bins == b).mean() * abs(y_true[bins == b].mean() - y_prob[bins == b].mean())
+                     for b in np.unique(bins)))
+
+
+@exercise_check
+def check_calibration_error(calibration_error) -> bool:
+    """Exercice 4 : l'erreur de calibration attendue (ECE) de la classe 1, pour tout nombre de tranches.
+
+    L'ECE « top-label » de Guo et al. (confiance contre exactitude) est une autre définition, correcte : elle est
+    acceptée, avec un message qui dit en quoi elle diffère de celle que l'exercice demande.
+    """
     rng = np.random.default_rng(11)
     p = rng.beta(0.7, 0.7, 500)
-    y = (rng.uniform(size=500) < p ** 2).astype(int)   # un modèle trop confiant vers le haut
-    answer = call_answer(calibration_error, y, p, 10, name="calibration_error")
-    ensure_done(answer, "calibration_error(...)")
-    expected = expected_calibration_error(y, p, 10)
-    number = isinstance(answer, (float, int, np.floating)) and np.isfinite(float(answer))
-    answer = float(answer) if number else float("nan")
-    table_gaps = reliability_table(y, p, 10)["gap"].to_numpy()
-    unweighted = number and abs(answer - table_gaps.mean()) < 1e-6
-    maximum = number and abs(answer - table_gaps.max()) < 1e-6
+    # Un modèle tantôt trop sûr, tantôt pas assez (les écarts changent de signe) : l'ECE dépend du nombre de tranches.
+    y = (rng.uniform(size=500) < np.clip(p + 0.2 * np.sin(2 * np.pi * 2.5 * p), 0, 1)).astype(int)
+    answers = {n: call_answer(calibration_error, y, p, n, name="calibration_error") for n in (10, 5, 15)}
+    ensure_done(answers[10], "calibration_error(...)")
+    number = all(isinstance(a, (float, int, np.floating)) and np.isfinite(float(a)) for a in answers.values())
+    values = {n: float(a) if number else float("nan") for n, a in answers.items()}
+    class_one = {n: _class_one_calibration_error(y, p, n) for n in answers}
+    top_label = {n: top_label_calibration_error(y, p, n) for n in answers}
+    matches_class_one = {n: abs(values[n] - class_one[n]) < 1e-6 for n in answers}
+    matches_top_label = {n: abs(values[n] - top_label[n]) < 1e-6 for n in answers}
+    is_top_label = number and all(matches_top_label.values())
+    right_at_10 = matches_class_one[10] or matches_top_label[10]
+    ignores_n_bins = number and right_at_10 and all(
+        abs(values[n] - values[10]) < 1e-9 for n in (5, 15))
+    gaps = [abs(y[np.minimum((p * 10).astype(int), 9) == b].mean() - p[np.minimum((p * 10).astype(int), 9) == b].mean())
+            for b in np.unique(np.minimum((p * 10).astype(int), 9))]
+    unweighted = number and abs(values[10] - float(np.mean(gaps))) < 1e-6
+    maximum = number and abs(values[10] - float(np.max(gaps))) < 1e-6
     perfect = call_answer(calibration_error, np.array([0, 1, 0, 1]), np.array([0.0, 1.0, 0.0, 1.0]), 10,
                           name="calibration_error")
     perfect_ok = perfect is not None and abs(float(perfect)) < 1e-9
-    return report("Exercice 3 — l'erreur de calibration attendue (ECE)", [
+    if is_top_label:
+        print("ℹ️ Vous calculez l'ECE « top-label » de Guo et al. (2017) : la confiance max(p, 1 − p) comparée à "
+              "l'exactitude, par tranche de confiance. C'est une définition correcte, acceptée. L'exercice demandait "
+              "celle de la classe 1 (la probabilité de pneumonie comparée à la fréquence des pneumonies), celle du "
+              "diagramme de fiabilité et de `expected_calibration_error` : les deux nombres diffèrent.")
+    return report("Exercice 4 — l'erreur de calibration attendue (ECE)", [
         (number, "un nombre", "Renvoyez un float : la somme pondérée des écarts."),
         (perfect_ok, "un modèle parfait (probabilités 0 et 1 justes) a une ECE nulle",
          "Dans chaque tranche, comparez la moyenne des probabilités à la moyenne des étiquettes."),
-        (number and abs(answer - expected) < 1e-6, "ECE = Σ (n_tranche / n) · |observé − prédit|",
+        (number and right_at_10, "ECE = Σ (n_tranche / n) · |observé − prédit| (10 tranches)",
          "Pondérez chaque tranche par sa part des exemples."
          + (" Vous faites une moyenne simple des tranches, sans pondération." if unweighted else "")
          + (" Vous renvoyez le plus grand écart (c'est la MCE, pas l'ECE)." if maximum else "")),
+        (number and (all(matches_class_one.values()) or is_top_label), "le nombre de tranches `n_bins` est respecté (5, 10, 15)",
+         "Utilisez le paramètre `n_bins` pour couper les tranches : `np.minimum((y_prob * n_bins).astype(int), n_bins - 1)`."
+         + (" Votre fonction renvoie le même nombre quel que soit `n_bins` : le 10 est-il écrit en dur ?"
+            if ignores_n_bins else "")),
     ])
 
 
+@exercise_check
 def check_shortcut(shortcut_answer) -> bool:
-    """Exercice 4 : reconnaître un raccourci (marqueur dans le coin)."""
+    """Exercice 3 : quelle observation est une intervention qui établit le raccourci (marqueur dans le coin) ?"""
     ensure_done(shortcut_answer, "shortcut_answer")
     answer = str(shortcut_answer).strip().upper()
-    return report("Exercice 4 — le raccourci du marqueur", [
+    return report("Exercice 3 — le raccourci du marqueur", [
         (answer in SHORTCUT_CHOICES, "une réponse parmi A, B, C, D", "Répondez par une lettre entre guillemets, par exemple \"A\"."),
-        (answer == _SHORTCUT_ANSWER, "ce qui prouve que le modèle triche",
-         _SHORTCUT_HINTS.get(answer, "Relisez les deux AUC et la carte Grad-CAM.")),
+        (answer == _SHORTCUT_ANSWER, "l'intervention : retirer le marqueur et mesurer la chute",
+         _SHORTCUT_HINTS.get(answer, "Relisez les deux AUC de la cellule d'entraînement du modèle au marqueur.")),
     ])
