@@ -277,3 +277,28 @@ def test_under_dp_every_hospital_weighs_the_same_and_an_incomplete_round_is_not_
         assert "tour 2 non agrégé (2/3" in capsys.readouterr().out
     plain = server_app.make_strategy({**base, "strategy": "fedavg"})
     assert not isinstance(plain, server_app.EqualWeights)  # sans DP : FedAvg de Flower, pondéré par num-examples
+
+
+# ============================================================================ README et Compose
+def test_readme_and_compose_say_what_runs_where():
+    import yaml
+
+    readme = (APP / "README.md").read_text(encoding="utf-8")
+    assert "[superlink.consortium]" in readme  # la connexion de `flwr run . consortium`
+    for path in re.findall(r"`(tests/[\w/]+\.py)`", readme):
+        assert (APP.parents[1] / path).exists(), path  # les tests cités existent
+    from utils.federated.flower_app import QUIET_FLOWER, flower_command
+
+    helps = " ".join(subprocess.run([flower_command(command), "--help"], capture_output=True, text=True, timeout=120,
+                                    env={**__import__("os").environ, **QUIET_FLOWER}).stdout
+                     for command in ("flower-superlink", "flower-supernode"))
+    cited = set(re.findall(r"flower-super(?:link|node) [^`]*?(--[a-z][a-z-]+)", readme)) | \
+        {"--trusted-entities", "--enable-supernode-auth", "--auth-supernode-private-key"}
+    for flag in sorted(cited):
+        assert flag in readme, flag
+        assert flag in helps, f"{flag} : option absente de Flower 1.41"
+    compose = yaml.safe_load((APP / "docker" / "compose.yml").read_text(encoding="utf-8"))
+    for name, service in compose["services"].items():
+        assert dict(service["environment"]).get("FLWR_TELEMETRY_ENABLED") == "0", name  # télémétrie coupée partout
+    data_mount = [v for v in compose["services"]["superexec-clientapp"]["volumes"] if "/app/donnees" in v]
+    assert data_mount and data_mount[0].endswith(":ro")  # l'application lit les données sans jamais y écrire
