@@ -10,16 +10,14 @@ perceptron Keras ; même découpage, mêmes poids de départ, pas de mélange de
 
 1. « à la main » : la boucle de FedAvg du notebook semaine_1/02 (un modèle Keras par client,
    `fit` puis `evaluate` sur chaque client, `fedavg`), dans ce processus ;
-2. « démarrage du moteur » : Ray, l'acteur qui héberge les clients et l'import de TensorFlow dans
-   cet acteur (`start_simulation_engine`, attendu jusqu'au bout) ;
-3. « Flower + Ray, 1re simulation » : `run_flower_simulation` juste après ce démarrage (le modèle est
-   construit et ses fonctions TensorFlow compilées dans l'acteur) ; « à froid » = 2 + 3, ce que coûte
-   un premier appel sans démarrage préalable ;
-4. « Flower + Ray, suivante » : le même appel une seconde fois (Ray et l'acteur sont gardés) ;
-5. « Flower local » : `run_flower_simulation(engine="local")`, les clients dans ce processus.
+2. « Flower, dans ce processus » : `run_flower_simulation` (par défaut : le `ServerApp` et les `ClientApp`
+   de Flower exécutés dans ce processus), 1re simulation puis les suivantes (le modèle Keras est repris) ;
+3. « Flower + Ray (run_simulation tel quel) » : `run_flower_simulation(engine="ray")`, le moteur Ray de
+   Flower sans rien de plus : Ray démarre et s'arrête à chaque appel.
 
-Le banc affiche la durée de chacun, son rapport à la boucle écrite à la main, et l'écart maximal
-entre les poids finaux de Flower et ceux de la boucle (ils doivent coïncider à 1e-5 près).
+Chaque mesure est répétée `--repeat` fois ; le banc affiche la médiane (et le minimum et le maximum), son
+rapport à la boucle écrite à la main, et l'écart maximal entre les poids finaux de Flower et ceux de la
+boucle (ils doivent coïncider à 1e-5 près).
 
 `--plain` mesure à la place la référence de départ : un `flwr.simulation.run_simulation` écrit comme
 dans les tutoriels de Flower (le `ClientApp` reconstruit le modèle à chaque message, Flower démarre puis
@@ -30,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -130,6 +129,8 @@ def main(argv=None) -> int:
     parser.add_argument("--local-epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=3, help="répétitions de chaque mesure (médiane affichée)")
+    parser.add_argument("--no-ray", action="store_true", help="ne mesure pas le moteur Ray (long : 30 s ou plus par appel)")
     parser.add_argument("--json", help="écrit aussi les mesures dans ce fichier JSON")
     parser.add_argument("--plain", action="store_true",
                         help="mesure seulement la référence : run_simulation comme dans les tutoriels de Flower")
@@ -140,10 +141,11 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     import keras
 
-    from utils.federated import run_flower_simulation, shutdown_simulation_engine, start_simulation_engine
-    from utils.federated._engine import available_cpus, wait_for_background_start
+    from utils.federated import run_flower_simulation
+    from utils.federated.flower_internals import quiet
 
     import_seconds = time.perf_counter() - started
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     clients = load_task(args.clients, args.seed)
     keras.utils.set_random_seed(args.seed)
     start = build_model().get_weights()
@@ -151,48 +153,45 @@ def main(argv=None) -> int:
                     initial_weights=start, shuffle=False, seed=args.seed, verbose=False)
 
     if args.plain:
-        from utils.federated._engine import quiet
-
         with quiet():
             _, seconds = timed(plain_flower_run, clients, start, args.rounds, args.local_epochs, args.batch_size)
         print(f"Référence, run_simulation « comme dans les tutoriels » : {args.clients} clients × {args.rounds} "
-              f"tours, {available_cpus()} cœur(s) : {seconds:.1f} s (imports : {import_seconds:.1f} s)")
+              f"tours, {cpus} cœur(s) : {seconds:.1f} s (imports : {import_seconds:.1f} s)")
         return 0
 
-    by_hand, by_hand_seconds = timed(fedavg_by_hand, clients, start, args.rounds, args.local_epochs, args.batch_size)
-    measures = {"à la main (boucle FedAvg)": (by_hand_seconds, 0.0)}
+    samples: dict[str, list[float]] = {}
+    gaps: dict[str, float] = {}
+    by_hand = None
+    for repeat in range(args.repeat):
+        by_hand, seconds = timed(fedavg_by_hand, clients, start, args.rounds, args.local_epochs, args.batch_size)
+        samples.setdefault("à la main (boucle FedAvg)", []).append(seconds)
+        gaps["à la main (boucle FedAvg)"] = 0.0
+        engines = [("Flower, dans ce processus" + (", 1re" if repeat == 0 else ", suivante"), "local")]
+        if not args.no_ray:
+            engines.append(("Flower + Ray (run_simulation tel quel)", "ray"))
+        for label, engine in engines:
+            (_, weights), seconds = timed(run_flower_simulation, build_model, clients, engine=engine, **settings)
+            samples.setdefault(label, []).append(seconds)
+            gaps[label] = max(gaps.get(label, 0.0), max(float(np.max(np.abs(a - b))) for a, b in zip(weights, by_hand)))
 
-    def start_engine():
-        start_simulation_engine(verbose=False)
-        wait_for_background_start()
-
-    _, engine_seconds = timed(start_engine)
-    runs = {}
-    for label, engine in (("Flower + Ray, 1re simulation", "ray"), ("Flower + Ray, suivante", "ray"),
-                          ("Flower local (sans Ray)", "local")):
-        (_, weights), seconds = timed(run_flower_simulation, build_model, clients, engine=engine, **settings)
-        runs[label] = (seconds, max(float(np.max(np.abs(a - b))) for a, b in zip(weights, by_hand)))
-    shutdown_simulation_engine()
-    first_seconds, first_gap = runs["Flower + Ray, 1re simulation"]
-    measures["démarrage du moteur (Ray)"] = (engine_seconds, float("nan"))
-    measures.update(runs)
-    measures["Flower + Ray, à froid (2+3)"] = (engine_seconds + first_seconds, first_gap)
-
+    reference = float(np.median(samples["à la main (boucle FedAvg)"]))
     print(f"Banc d'essai du moteur fédéré : {args.clients} clients × {args.rounds} tours, "
-          f"{args.local_epochs} époque(s) locale(s), {available_cpus()} cœur(s) ; imports : {import_seconds:.1f} s")
-    print(f"{'':30} {'durée (s)':>10} {'rapport':>8} {'écart des poids':>16}")
-    for label, (seconds, gap) in measures.items():
-        gap_text = "—" if np.isnan(gap) else f"{gap:.1e}"
-        print(f"{label:30} {seconds:10.1f} {seconds / by_hand_seconds:7.1f}× {gap_text:>16}")
-    agree = all(gap < 1e-5 for _, gap in measures.values() if not np.isnan(gap))
+          f"{args.local_epochs} époque(s) locale(s), {cpus} cœur(s), {args.repeat} répétition(s) ; "
+          f"imports : {import_seconds:.1f} s")
+    print(f"{'':40} {'médiane (s)':>11} {'min–max (s)':>13} {'rapport':>8} {'écart des poids':>16}")
+    for label, values in samples.items():
+        median = float(np.median(values))
+        print(f"{label:40} {median:11.1f} {min(values):6.1f}–{max(values):<6.1f} {median / reference:7.1f}× "
+              f"{gaps[label]:16.1e}")
+    agree = all(gap < 1e-5 for gap in gaps.values())
     print("Poids finaux identiques à 1e-5 près : " + ("oui" if agree else "NON"))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"clients": args.clients, "rounds": args.rounds, "local_epochs": args.local_epochs,
-                       "cpus": available_cpus(), "import_seconds": import_seconds,
-                       "measures": {k: {"seconds": s, "ratio": s / by_hand_seconds,
-                                        "max_weight_gap": None if np.isnan(g) else g}
-                                    for k, (s, g) in measures.items()}}, handle, ensure_ascii=False, indent=2)
+                       "cpus": cpus, "import_seconds": import_seconds, "repeat": args.repeat,
+                       "measures": {k: {"seconds": v, "median": float(np.median(v)),
+                                        "ratio": float(np.median(v)) / reference, "max_weight_gap": gaps[k]}
+                                    for k, v in samples.items()}}, handle, ensure_ascii=False, indent=2)
     return 0 if agree else 1
 
 
