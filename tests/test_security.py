@@ -1,4 +1,4 @@
-"""Tests de utils.security : données piégées, mod Flower d'empoisonnement, attaques et comptable DP."""
+"""Tests du paquet utils.security : données piégées, mod Flower d'empoisonnement, attaques, comptable DP et ce que ε borne."""
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -86,7 +86,7 @@ def test_model_poisoning_mod_in_a_flower_simulation():
     y = x.sum(axis=1, keepdims=True)
     start = [np.zeros((3, 1), np.float32), np.zeros(1, np.float32)]
     kwargs = dict(num_rounds=1, local_epochs=1, batch_size=8, initial_weights=start, shuffle=False,
-                  engine="local", verbose=False)
+                  verbose=False)
     _, honest = run_flower_simulation(build, [(x, y), (x, y)], **kwargs)
     mod = security.ModelPoisoningMod([1], mode="sign-flip", factor=1.0)
     _, attacked = run_flower_simulation(build, [(x, y), (x, y)], client_mods=[mod], **kwargs)
@@ -107,6 +107,57 @@ def test_dp_epsilon_matches_the_analytic_gaussian_composition():
     assert security.dp_epsilon(0.0, rounds=3) == float("inf")
 
 
+def test_dp_epsilon_is_the_upper_bound_and_groups():
+    from prv_accountant import GaussianMechanism, PRVAccountant
+
+    accountant = PRVAccountant(prvs=[GaussianMechanism(noise_multiplier=1.0)], max_self_compositions=[2],
+                               eps_error=0.01, delta_error=1e-8)
+    low, estimate, upper = accountant.compute_epsilon(delta=1e-5, num_self_compositions=[2])
+    assert security.dp_epsilon(1.0, rounds=2) == pytest.approx(upper) and upper >= estimate
+    # une patiente (sensibilité 2C sous « un hôpital ajouté ou retiré ») : la garantie de σ/2
+    assert security.dp_epsilon(1.0, rounds=2, group_size=2) == pytest.approx(security.dp_epsilon(0.5, rounds=2))
+    assert security.dp_epsilon(1.0, rounds=2, group_size=2) > security.dp_epsilon(1.0, rounds=2)
+
+
+def test_what_epsilon_bounds():
+    # μ-GDP : μ = √k/σ ; la meilleure attaque d'appartenance a une AUC ≤ Φ(μ/√2) (chiffres de l'issue 19)
+    assert security.gaussian_mu(1.0, rounds=2) == pytest.approx(np.sqrt(2))
+    assert security.max_attack_auc(1.0, rounds=2) == pytest.approx(0.841, abs=1e-3)
+    assert security.max_attack_auc(0.5, rounds=2) == pytest.approx(0.977, abs=1e-3)
+    assert security.max_attack_auc(1.0, rounds=2, group_size=2) == pytest.approx(security.max_attack_auc(0.5, rounds=2))
+    assert security.max_attack_auc(100.0, rounds=1) == pytest.approx(0.5, abs=0.01)
+    assert security.max_attack_auc(0.0, rounds=1) == 1.0
+    # l'aire sous la courbe TPR = Φ(Φ⁻¹(FPR) + μ), calculée numériquement
+    mu = security.gaussian_mu(1.0, rounds=2)
+    fpr = np.linspace(0, 1, 20001)
+    assert np.trapezoid(norm.cdf(norm.ppf(fpr) + mu), fpr) == pytest.approx(security.max_attack_auc(1.0, rounds=2),
+                                                                             abs=1e-3)
+    assert security.max_true_positive_rate(1.0, 0.1, delta=1e-5) == pytest.approx(np.e * 0.1 + 1e-5)
+    assert security.max_true_positive_rate(50.0, 0.1) == 1.0
+
+
+def test_the_package_is_split_by_concern_and_keeps_its_names():
+    import importlib
+
+    for module in ("poisoning", "model_poisoning", "task", "scenarios", "membership", "inversion", "accounting",
+                   "secagg"):
+        importlib.import_module(f"utils.security.{module}")
+    from utils.models import build_breast_cnn
+    from utils.security import dp_epsilon  # noqa: F401  (le nom qu'importe le projet final)
+
+    assert security.build_breast_cnn is build_breast_cnn
+    assert all(hasattr(security, name) for name in security.__all__)
+
+
+def test_backdoor_attackers_keep_their_dataset_size():
+    rng = np.random.default_rng(0)
+    federation = {"clients": [(rng.random((10, 28, 28, 1)).astype(np.float32), np.array([0, 1] * 5)) for _ in range(3)]}
+    clients, mods = security.attacked_clients(federation, "backdoor", [0, 1], target=0)
+    assert mods is None and [len(y) for _, y in clients] == [10, 10, 10]  # même num-examples : même poids FedAvg
+    assert np.sum(clients[0][1] != federation["clients"][0][1]) > 0  # des étiquettes changées en « malin »
+    assert np.array_equal(clients[2][0], federation["clients"][2][0])  # l'hôpital honnête est intact
+
+
 def test_membership_inference_on_a_memorising_model():
     import keras
 
@@ -120,8 +171,10 @@ def test_membership_inference_on_a_memorising_model():
     model.fit(x[:60], y[:60], epochs=150, verbose=0)
     attack = security.membership_inference(model, (x[:60], y[:60]), (x[60:], y[60:]))
     assert attack["auc"] > 0.8 and attack["gap"] > 0
-    low, high = security.bootstrap_auc(attack["scores"], attack["is_member"], n_boot=100)
-    assert low <= attack["auc"] <= high
+    from utils.statistics import bootstrap_interval
+
+    interval = bootstrap_interval(attack["is_member"], attack["scores"], "auc", n_boot=200)
+    assert interval.low <= attack["auc"] <= interval.high and interval.value == pytest.approx(attack["auc"])
 
 
 def test_gradient_inversion_recovers_a_single_image():
