@@ -12,7 +12,7 @@ Protocole : celui du code de FLamby (dépôt owkin/FLamby), relu fichier par fic
 et la configuration `flamby/config_heart_disease.json` des résultats publiés
 (`flamby/results/results_benchmark_fed_heart_disease/heart_seed42.csv` … `heart_seed46.csv`).
 
-1. Colonnes slope, ca et thal retirées (presque toujours manquantes hors Cleveland), puis toute ligne
+1. Colonnes slope, ca et thal retirées (ca et thal manquent dans la plupart des hôpitaux, slope dans deux), puis toute ligne
    incomplète retirée : il reste 740 patients (303/261/46/130).
 2. cp et restecg en indicatrices, la première modalité retirée (`pd.get_dummies(..., drop_first=True)`) :
    13 variables ; cible num > 0.
@@ -34,7 +34,7 @@ et la configuration `flamby/config_heart_disease.json` des résultats publiés
    pondérée par le nombre de patients d'entraînement. Hyper-paramètres de `config_heart_disease.json` :
    FedAvg lr client 0,001 ; FedProx lr 0,001, μ = 0,01 ; FedAdam lr client 0,01, lr serveur 0,01,
    τ = 1e-8, β1 = 0,9, β2 = 0,999, *sans* correction de biais (`flamby/strategies/fed_opt.py`).
-8. Mesure publiée : l'exactitude, seuil `> 0,5`, sur le **test commun** (« Pooled Test » dans les CSV de FLamby :
+8. Mesure lue : l'exactitude, seuil `> 0,5`, sur le **test commun** (« Pooled Test » dans les CSV de FLamby :
    les 254 patients de test, centrés-réduits avec les statistiques du jeu pooled, pour *tous* les modèles,
    y compris les modèles fédérés entraînés sur des données réduites localement). Le graphique de FLamby
    montre, lui, la moyenne des exactitudes des quatre tests locaux (chacun réduit avec ses statistiques) :
@@ -52,13 +52,19 @@ par variable) : les mêmes que celles du jeu pooled, donc entraînement et test 
 - FLamby lit les fichiers par `glob("*.data")` ; nous les lisons dans l'ordre fixe des hôpitaux (la séparation
   est faite hôpital par hôpital, l'ordre ne change rien aux jeux obtenus) ;
 - la sortie vaut exactement 0,5 avec une probabilité nulle : `> 0,5` (FLamby) et `>= 0,5` ne diffèrent pas ici.
-Les vrais fichiers UCI n'étaient pas accessibles (pas de réseau) quand ce protocole a été écrit : les chiffres
-sur les vrais fichiers sont à mesurer avec `--data` ; ceux du miroir sont dans `MIRROR_FIGURES`.
 
-Chiffres publiés par FLamby (exactitude sur le test commun, moyenne ± écart-type sur ses graines 42 à 46,
-calculés à partir de ses fichiers `heart_seed4*.csv`) : voir `FLAMBY_REFERENCE`. Sur le miroir (MIRROR_VERSION 3),
-`python -m benchmarks.heart_disease --seeds 5` donne `MIRROR_FIGURES` : mêmes écarts au modèle centralisé
-que FLamby à 0,02 près, sauf le modèle suisse seul (−0,24 contre −0,18, dans l'écart-type de FLamby, 0,13).
+Chiffres de FLamby (exactitude sur le test commun, moyenne ± écart-type (ddof = 1) sur ses graines 42 à 46) :
+`FLAMBY_REFERENCE`, lus dans les lignes « Pooled Test » de ses fichiers
+`flamby/results/results_benchmark_fed_heart_disease/heart_seed42.csv` … `heart_seed46.csv` au commit `edacf54`
+du dépôt owkin/FLamby ; `flamby_reference_from_files(dossier)` refait ce calcul sur une copie de ces fichiers.
+Attention : le graphique publié par FLamby (`flamby/results/plot_results.py`) écarte ces lignes et montre la moyenne
+des exactitudes des quatre tests locaux ; le cours lit le test commun (la moyenne des tests locaux est dans
+`*_per_centre`).
+
+Sur le miroir (MIRROR_VERSION 4), `python -m benchmarks.heart_disease --seeds 5` donne `MIRROR_FIGURES` : chaque
+recette à 0,02 près de FLamby (le miroir a été réglé pour cela : `utils/data/heart_disease_mirror.py`).
+Sur les vrais fichiers UCI, le banc donne (mesure rapportée dans l'issue de relecture, 5 graines) FedAvg
+0,737 ± 0,022, FedAdam 0,779 ± 0,013, pooled 0,794, local suisse 0,529, local Long Beach 0,585 : proche de FLamby.
 Les notebooks, eux, passent par Flower (`utils.federated.run_flower_simulation`).
 """
 from __future__ import annotations
@@ -79,18 +85,24 @@ from utils.data.sources import DataSourceError
 
 HOSPITALS = ("cleveland", "hungarian", "switzerland", "va")
 FLAMBY_COLUMNS = ("age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak")
-# FLamby, fichiers flamby/results/results_benchmark_fed_heart_disease/heart_seed42.csv … heart_seed46.csv,
-# lignes « Pooled Test » : (moyenne, écart-type) de l'exactitude sur ses 5 graines.
+# FLamby (dépôt owkin/FLamby, commit edacf54), fichiers
+# flamby/results/results_benchmark_fed_heart_disease/heart_seed42.csv … heart_seed46.csv, lignes « Pooled Test » :
+# (moyenne, écart-type à ddof = 1) de l'exactitude sur ses 5 graines. FedProx : μ = 0,01. « cyclic » (Cyclic100)
+# n'est pas refait par ce banc ; il est donné pour mémoire.
+FLAMBY_COMMIT = "edacf54"
 FLAMBY_REFERENCE = {
-    "pooled": (0.795, 0.002), "local_cleveland": (0.788, 0.005), "local_hungarian": (0.731, 0.010),
-    "local_switzerland": (0.617, 0.129), "local_va": (0.699, 0.075), "fedavg": (0.757, 0.029),
-    "fedprox": (0.757, 0.029), "fedadam": (0.793, 0.015),
+    "pooled": (0.795, 0.003), "local_cleveland": (0.784, 0.007), "local_hungarian": (0.727, 0.013),
+    "local_switzerland": (0.483, 0.045), "local_va": (0.611, 0.039), "fedavg": (0.748, 0.027),
+    "fedprox": (0.748, 0.027), "fedadam": (0.779, 0.015), "cyclic": (0.785, 0.012),
 }
-# Le même banc sur le miroir (MIRROR_VERSION 3), 5 graines : (moyenne, écart-type) ; mesuré, pas estimé.
+FLAMBY_METHODS = {"Pooled Training": "pooled", "Local 0": "local_cleveland", "Local 1": "local_hungarian",
+                  "Local 2": "local_switzerland", "Local 3": "local_va", "FedAvg100": "fedavg",
+                  "FedProx100": "fedprox", "FedAdam100": "fedadam", "Cyclic100": "cyclic"}
+# Le même banc sur le miroir (MIRROR_VERSION 4), 5 graines : (moyenne, écart-type) ; mesuré, pas estimé.
 MIRROR_FIGURES = {
-    "pooled": (0.813, 0.002), "local_cleveland": (0.793, 0.006), "local_hungarian": (0.755, 0.009),
-    "local_switzerland": (0.576, 0.085), "local_va": (0.712, 0.019), "fedavg": (0.778, 0.029),
-    "fedprox": (0.778, 0.029), "fedadam": (0.804, 0.005), "fedavg_federated_stats": (0.793, 0.019),
+    "pooled": (0.789, 0.002), "local_cleveland": (0.774, 0.015), "local_hungarian": (0.713, 0.015),
+    "local_switzerland": (0.502, 0.054), "local_va": (0.594, 0.039), "fedavg": (0.748, 0.019),
+    "fedprox": (0.748, 0.019), "fedadam": (0.778, 0.009), "fedavg_federated_stats": (0.774, 0.010),
 }
 TRAIN_FRACTION, SPLIT_SEED = 0.66, 43
 BATCH_SIZE = 4
@@ -103,6 +115,19 @@ STRATEGIES = {                                # config_heart_disease.json des r�
     "fedadam": {"client_lr": 1e-2, "server_lr": 1e-2, "tau": 1e-8, "beta1": 0.9, "beta2": 0.999},
 }
 SEEDS = (42, 43, 44, 45, 46)                  # les graines des résultats publiés
+
+
+def flamby_reference_from_files(folder: Path | str) -> dict:
+    """`FLAMBY_REFERENCE` recalculé depuis les fichiers heart_seed42.csv … heart_seed46.csv de FLamby (dossier
+    `flamby/results/results_benchmark_fed_heart_disease`) : lignes « Pooled Test », moyenne et écart-type (ddof = 1)."""
+    files = sorted(Path(folder).glob("heart_seed4[2-6].csv"))
+    if len(files) != 5:
+        raise FileNotFoundError(f"{folder} : il faut les 5 fichiers heart_seed42.csv … heart_seed46.csv de FLamby.")
+    rows = pd.concat([pd.read_csv(file) for file in files])
+    rows = rows[(rows["Test"] == "Pooled Test") & rows["Method"].isin(list(FLAMBY_METHODS))]
+    summary = rows.groupby("Method")["Metric"].agg(["mean", "std"])  # std de pandas : ddof = 1
+    return {FLAMBY_METHODS[method]: (round(float(row["mean"]), 3), round(float(row["std"]), 3))
+            for method, row in summary.iterrows()}
 
 
 # --------------------------------------------------------------------------- données
@@ -302,7 +327,7 @@ def print_table(results: dict, source: str) -> None:
     print(f"{results['n_patients']} patients, {results['n_features']} variables, {results['n_test']} patients "
           f"au test commun ; moyenne ± écart-type sur {results['n_seeds']} graine(s).")
     print(f"{'recette':<24} {'exactitude':>15} {'écart/pooled':>13} {'AUC':>6} {'par centre':>11}"
-          f"   {'FLamby (vrais fichiers)':>23} {'écart/pooled':>13}")
+          f"   {'FLamby, ' + FLAMBY_COMMIT + ' (vrais fichiers)':>30} {'écart/pooled':>13}")
     reference_pooled = FLAMBY_REFERENCE["pooled"][0]
     for name in RECIPES:
         value = results[name]
@@ -310,7 +335,9 @@ def print_table(results: dict, source: str) -> None:
         flamby = "" if reference is None else f"{reference[0]:.3f} ± {reference[1]:.3f}"
         flamby_gap = "" if reference is None else f"{reference[0] - reference_pooled:+.3f}"
         print(f"{name:<24} {value:.3f} ± {results[name + '_std']:.3f} {value - results['pooled']:>+13.3f} "
-              f"{results[name + '_auc']:>6.3f} {results[name + '_per_centre']:>11.3f}   {flamby:>23} {flamby_gap:>13}")
+              f"{results[name + '_auc']:>6.3f} {results[name + '_per_centre']:>11.3f}   {flamby:>30} {flamby_gap:>13}")
+    print("FLamby : lignes « Pooled Test » (test commun) de ses fichiers heart_seed42…46.csv ; son graphique publié "
+          "montre la moyenne des quatre tests locaux (notre colonne « par centre »).")
 
 
 def main(argv: list[str] | None = None) -> int:

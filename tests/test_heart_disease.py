@@ -44,6 +44,8 @@ def test_rows_columns_and_target(data):
     assert list(data.columns) == list(COLUMNS) + ["hospital", "target"]
     assert (data["target"] == (data["num"] > 0)).all()
     assert set(data["num"]) == {0, 1, 2, 3, 4}
+    # comme processed.hungarian.data : num ne vaut que 0 ou 1 en Hongrie (0-4 : reprocessed.hungarian.data)
+    assert set(data.loc[data["hospital"] == "hungarian", "num"]) == {0, 1}
 
 
 def test_value_codes_are_the_uci_ones(data):
@@ -57,9 +59,9 @@ def test_value_codes_are_the_uci_ones(data):
 
 def test_prevalence_per_hospital(data):
     prevalence = data.groupby("hospital")["target"].mean()
-    expected = {"cleveland": 0.46, "hungarian": 0.36, "switzerland": 0.94, "va": 0.75}
+    expected = {"cleveland": 139 / 303, "hungarian": 106 / 294, "switzerland": 115 / 123, "va": 149 / 200}
     for hospital, value in expected.items():
-        assert abs(prevalence[hospital] - value) < 0.02, hospital
+        assert prevalence[hospital] == pytest.approx(value), hospital  # les effectifs des vrais fichiers
 
 
 def test_missingness_per_hospital_like_the_real_files(data):
