@@ -5,7 +5,7 @@ import pytest
 from utils.calibration import (apply_temperature, expected_calibration_error, fit_temperature, logit,
                                reliability_table)
 from utils.checks.semaine_5_01 import reference_cam
-from utils.explain import border_share, overlay
+from utils.explain import border_share, corner_share, overlay
 
 
 def test_ece_is_zero_for_perfect_and_large_for_overconfident():
@@ -100,3 +100,22 @@ def test_last_conv_layer_needs_a_2d_layer():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="cartes 2D"):
         last_conv_layer_name(model)
+
+
+def test_corner_share_separates_a_corner_from_the_lungs():
+    uniform = np.ones((28, 28))
+    assert corner_share(uniform) == pytest.approx(7 * 7 / (28 * 28))
+    corner = np.zeros((28, 28))
+    corner[3:9, 2:8] = 1.0  # la chaleur d'un marqueur du coin, retombée quelques pixels vers l'intérieur
+    assert corner_share(corner) > 0.5 and border_share(corner) < 0.6
+    lungs = np.zeros((28, 28))
+    lungs[6:22, 5:12] = lungs[6:22, 16:23] = 1.0
+    assert corner_share(lungs) < 0.1
+    assert corner_share(np.zeros((5, 5))) == 0.0
+
+
+def test_reliability_bins_follow_the_exercise_formula():
+    from utils.calibration import reliability_table
+
+    table = reliability_table(np.array([1, 1, 1]), np.array([0.3, 0.6, 0.7]), 10)
+    assert table["bin_low"].round(2).tolist() == [0.3, 0.6, 0.7]

@@ -32,7 +32,8 @@ def reliability_table(y_true, y_prob, n_bins: int = 10) -> pd.DataFrame:
     moyenne prédite (`confidence`), fréquence observée des positifs (`observed`) et leur écart."""
     y_true, y_prob = _as_arrays(y_true, y_prob)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    bins = np.clip(np.digitize(y_prob, edges[1:-1], right=False), 0, n_bins - 1)
+    # La formule de l'exercice : 0,3 va dans [0,3 ; 0,4) même si la borne flottante vaut 0,30000000000000004.
+    bins = np.minimum((y_prob * n_bins).astype(int), n_bins - 1)
     rows = []
     for k in range(n_bins):
         inside = bins == k
@@ -62,7 +63,7 @@ def apply_temperature(probabilities, temperature: float) -> np.ndarray:
 
 
 def fit_temperature(y_true, y_prob, bounds=(0.05, 20.0)) -> float:
-    """La température T qui minimise la perte logistique (log-loss) de sigmoïde(logit(p) / T) sur ces données.
+    """La température T qui minimise l'entropie croisée binaire (*log-loss*, NLL) de sigmoïde(logit(p) / T).
 
     À appeler sur la **validation**, jamais sur le test. Recherche sur log T (scipy, méthode bornée).
     """

@@ -28,8 +28,10 @@ def last_conv_layer_name(model) -> str:
 def grad_cam(model, image, layer_name: str | None = None, class_index: int = 0) -> np.ndarray:
     """Carte Grad-CAM (float32 dans [0, 1], taille de l'image) pour une image (H, W, C).
 
-    `class_index` : la sortie expliquée (0 pour une sortie sigmoïde unique). Pour une sortie sigmoïde,
-    on explique le logit (avant la sigmoïde) s'il est disponible, sinon la probabilité.
+    `class_index` : la sortie expliquée (0 pour une sortie sigmoïde unique). On dérive la **sortie du modèle**,
+    ici la probabilité (après la sigmoïde), et non le logit qu'utilisent Selvaraju et al. Pour une sortie sigmoïde,
+    ∂p/∂A = p(1 − p) · ∂z/∂A : le facteur p(1 − p) > 0 est le même pour toutes les cartes, donc la carte normalisée
+    est la même qu'avec le logit, sauf quand la sortie sature (p = 1,0 en float32 : gradient nul, carte vide).
     """
     import keras
     import tensorflow as tf
@@ -80,4 +82,22 @@ def border_share(cam, border: float = 0.15) -> float:
     return float(cam[~inside].sum() / total) if total > 0 else 0.0
 
 
-__all__ = ["border_share", "grad_cam", "last_conv_layer_name", "overlay"]
+def corner_share(cam, corner: float = 0.25) -> float:
+    """Part de la chaleur Grad-CAM dans le coin le plus chaud : le plus chaud des quatre carrés de côté `corner` × taille.
+
+    Un marqueur, un texte imprimé ou une lettre de latéralité sont dans un coin ; les poumons, au centre. Une carte
+    uniforme donne `corner`² (0,0625 pour 25 %) ; une carte dont la chaleur est dans un coin, bien plus. Plus robuste
+    que `border_share` quand la carte vient d'une couche grossière (7 × 7 agrandie en 28 × 28) : la chaleur d'un
+    marqueur placé au bord y retombe quelques pixels vers l'intérieur, hors d'une bordure étroite, mais dans le coin.
+    """
+    cam = np.asarray(cam, dtype=np.float64)
+    height, width = cam.shape
+    dy, dx = max(1, int(round(corner * height))), max(1, int(round(corner * width)))
+    total = cam.sum()
+    if total <= 0:
+        return 0.0
+    corners = (cam[:dy, :dx], cam[:dy, width - dx:], cam[height - dy:, :dx], cam[height - dy:, width - dx:])
+    return float(max(part.sum() for part in corners) / total)
+
+
+__all__ = ["border_share", "corner_share", "grad_cam", "last_conv_layer_name", "overlay"]
