@@ -66,14 +66,14 @@ def find_breastmnist(source: str = "auto", folder: str | Path | None = None) -> 
     if source in ("official", "auto") and official.is_file():
         digest = md5sum(official)
         if digest == BREASTMNIST_MD5:
-            return official, f"MedMNIST officiel ({official}, somme MD5 vérifiée)"
+            return official, "MedMNIST officiel (somme MD5 vérifiée)"
         if source == "official":
             raise ValueError(f"{official} : somme MD5 {digest}, différente de l'officielle {BREASTMNIST_MD5} : "
                              "ce n'est pas le fichier publié par MedMNIST. Téléchargez-le de nouveau.")
     if source in ("offline", "auto"):
         for mirror in mirrors:
             if mirror.is_file():
-                return mirror, f"miroir hors ligne ({mirror} ; images synthétiques, même format que MedMNIST)"
+                return mirror, "miroir hors ligne (images synthétiques, même format que MedMNIST)"
     raise FileNotFoundError(
         f"BreastMNIST introuvable dans {root} (data-source = {source!r}). L'application ne télécharge rien : "
         f"placez le fichier officiel ({BREASTMNIST_URL}, somme MD5 {BREASTMNIST_MD5}) dans {official}, "
@@ -101,7 +101,7 @@ def load_breastmnist(source: str = "auto", folder: str | None = None) -> dict:
     """Le fichier BreastMNIST entier, lu une fois par processus : `{split: (x, y)}` pour train, val et test.
 
     Images en float32 dans [0, 1], forme (n, 28, 28, 1) ; y = 1 pour « malin », 0 pour « normal ou bénin ».
-    `source` : voir `find_breastmnist` ; la clé « source » du résultat dit quel fichier a été lu.
+    `source` : voir `find_breastmnist` ; les clés « source » et « path » du résultat disent quel fichier a été lu.
     """
     path, description = find_breastmnist(source, folder)
     data = read_npz(path)
@@ -110,7 +110,7 @@ def load_breastmnist(source: str = "auto", folder: str | None = None) -> dict:
         x = (data[f"{split}_images"][..., None] / 255.0).astype(np.float32)
         y = (data[f"{split}_labels"].reshape(-1) == 0).astype(np.float32)  # 0 = malin dans BreastMNIST
         splits[split] = (x, y)
-    splits["source"] = description
+    splits["source"], splits["path"] = description, str(path)
     return splits
 
 
