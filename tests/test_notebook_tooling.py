@@ -185,6 +185,7 @@ def test_build_makes_clean_solution_and_student(course):
     assert s_exercise.metadata.tags == ["exercise"] and s_exercise.outputs == []
     assert s_check.metadata.tags == ["check"], "ni raises-exception (Colab l'ignore), ni sortie de solution comparée"
     assert [out.text for out in s_check.outputs] == ["⏳ Exercice pas encore fait\n"]
+    assert s_check.execution_count == 1, "nbval refuse une sortie enregistrée sans numéro d'exécution"
     assert tooling.student_check_output(s_check) == "⏳ Exercice pas encore fait"
     assert "github/moi/cours/blob/main/semaine_2/01_x.ipynb" in student.cells[7].source, "un lien vers un autre notebook garde sa cible"
     assert "une idée" not in s_markdown.source and tooling.MARKDOWN_PLACEHOLDER in s_markdown.source

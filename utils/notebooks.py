@@ -481,6 +481,7 @@ def make_student(solution_nb, config: dict, relative_path: str):
             _clear_outputs(cell)
         if cell.cell_type == "code" and "check" in cell_tags:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=STUDENT_CHECK_OUTPUT + "\n")]
+            cell.execution_count = 1  # nbval refuse une sortie enregistrée sans numéro d'exécution
     _point_to_repository(nb, config, relative_path)
     nb.metadata = _clean_metadata(nb.metadata)
     return nb
