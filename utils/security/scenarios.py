@@ -147,11 +147,9 @@ def evaluate_weights(federation: dict, weights, *, split: str = "val", target: i
 
 def _evaluation_model(federation: dict):
     """Le modèle qui évalue une simulation : celui de l'appel précédent quand il est identique (sa fonction de
-    prédiction est déjà tracée par TensorFlow), dans l'état exact d'un modèle neuf."""
-    try:
-        from ..federated._engine import reuse_model
-    except ImportError:  # pragma: no cover
-        return build_breast_cnn(federation["mean"], federation["std"])
+    prédiction est déjà tracée par TensorFlow), dans l'état exact d'un modèle neuf (`federated.model_reuse`)."""
+    from ..federated.model_reuse import reuse_model
+
     return reuse_model("security-evaluation", build_breast_cnn(federation["mean"], federation["std"]))
 
 

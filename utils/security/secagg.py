@@ -39,9 +39,7 @@ def run_secagg_demo(num_clients: int = 5, *, dimension: int = 1000, rounds: int 
     from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
     from flwr.simulation import run_simulation
 
-    import contextlib
-
-    from ..federated import _engine
+    from ..federated.flower_internals import in_process_backend, quiet
 
     rng = np.random.default_rng(seed)
     updates = [rng.normal(0.0, 0.1, size=dimension).astype(np.float32) for _ in range(num_clients)]
@@ -93,9 +91,7 @@ def run_secagg_demo(num_clients: int = 5, *, dimension: int = 1000, rounds: int 
         record["aggregate"] = legacy.state.array_records["parameters"].to_numpy_ndarrays()[0]  # le modèle agrégé
 
     start = time.perf_counter()
-    quiet = getattr(_engine, "quiet", contextlib.nullcontext)
-    backend = getattr(_engine, "simulation_backend", None)
-    with quiet(), (backend("local") if backend else contextlib.nullcontext()):
+    with quiet(), in_process_backend():  # les clients dans ce processus (utils.federated.flower_internals)
         run_simulation(server_app=server_app, client_app=client_app, num_supernodes=num_clients)
     seconds = time.perf_counter() - start
     return {"seen": record["seen"].get(0), "true_update": sent[0], "aggregate": record["aggregate"],
