@@ -90,6 +90,6 @@ def test_missing_opencv_gets_a_french_message():
 def test_ray_is_told_not_to_dump_a_stack_on_sigterm():
     import os
 
-    import utils.federated._engine  # noqa: F401  (fixe les variables avant Ray)
+    import utils.federated.flower_internals  # noqa: F401  (fixe les variables avant Ray)
 
     assert os.environ["RAY_DISABLE_FAILURE_SIGNAL_HANDLER"] == "1"

@@ -20,9 +20,10 @@ import os
 import threading
 import warnings
 
-# Lus par Flower et TensorFlow à leur import : on les fixe avant.
-for _key, _value in {"TF_CPP_MIN_LOG_LEVEL": "2", "FLWR_TELEMETRY_ENABLED": "0",
-                     "FLWR_DISABLE_UPDATE_CHECK": "1", "RAY_USAGE_STATS_ENABLED": "0"}.items():
+# Lus par Flower, Ray et TensorFlow à leur import : on les fixe avant. Avec engine="ray", Ray installe dans le
+# noyau un gestionnaire de signaux qui, quand Jupyter arrête le noyau, imprime une pile C++ : un faux plantage.
+for _key, _value in {"TF_CPP_MIN_LOG_LEVEL": "2", "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
+                     "RAY_USAGE_STATS_ENABLED": "0", "RAY_DISABLE_FAILURE_SIGNAL_HANDLER": "1"}.items():
     os.environ.setdefault(_key, _value)
 
 RAY_BACKEND_MODULE = "flwr.server.superlink.fleet.vce.backend.raybackend"
