@@ -6,7 +6,7 @@ from utils.data import DataSourceError, load_mtsamples
 from utils.data.mtsamples import DOCUMENT_TYPE_LABELS, read_mtsamples_csv
 from utils.data.mtsamples_mirror import FULL_COUNTS, make_mtsamples_mirror
 from utils.federated import weights_nbytes
-from utils.text import clean_transcription, mask_headers, scrub_identifiers
+from utils.text import clean_transcription, macro_f1_metric, mask_headers, scrub_identifiers
 
 # Quatre lignes au format exact du fichier Kaggle (extraits raccourcis de vraies lignes de MTSamples).
 REAL_FORMAT = (
@@ -125,3 +125,31 @@ def test_text_helpers():
     assert scrubbed == "Seen by [NOM] on [DATE], call [TELEPHONE], [DOSSIER]."
     import numpy as np
     assert weights_nbytes([np.zeros((10, 5), dtype="float32"), np.zeros(5, dtype="float32")]) == 220
+
+
+def test_macro_f1_metric_matches_scikit_learn():
+    import numpy as np
+    from sklearn.metrics import f1_score
+    rng = np.random.default_rng(0)
+    for labels in ([0, 1, 2, 3, 4], [1, 3]):
+        for _ in range(20):
+            y_true, y_pred = rng.integers(0, 5, 40), rng.integers(0, 5, 40)
+            expected = f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+            assert np.isclose(macro_f1_metric(labels)(y_true, y_pred), expected)
+    assert macro_f1_metric([0, 1, 4])(np.array([0, 0, 1]), np.array([0, 0, 1])) == 2 / 3  # classe 4 absente : 0
+
+
+def test_split_class_counts_names_a_too_small_class(capsys):
+    from sklearn.metrics import classification_report
+    from utils.data.mtsamples import split_class_counts
+    names = ["A", "B", "C"]
+    train = pd.DataFrame({"target": [0] * 8 + [1] * 6 + [2] * 5})
+    val = pd.DataFrame({"target": [0] * 6 + [1] * 5})  # aucune note de « C » en validation
+    counts = split_class_counts({"entraînement": train, "validation": val}, names)
+    out = capsys.readouterr().out
+    assert counts.loc["C", "validation"] == 0 and "« C » : 5 en entraînement, 0 en validation" in out
+    assert "« A »" not in out and "« B »" not in out
+    report = classification_report(val["target"], val["target"], labels=[0, 1, 2], target_names=names, zero_division=0)
+    assert "C" in report  # labels= : les trois classes, sans l'erreur « Number of classes ... does not match »
+    split_class_counts({"entraînement": train, "validation": train}, names)
+    assert "⚠️" not in capsys.readouterr().out

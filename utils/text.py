@@ -45,6 +45,25 @@ def scrub_identifiers(text: str) -> str:
     return text
 
 
+def macro_f1_metric(labels):
+    """La macro-F1 sur `labels`, comme `f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)`.
+
+    Écrite en NumPy (une colonne par classe) : des dizaines de fois plus rapide que scikit-learn, pour le bootstrap
+    qui la recalcule des milliers de fois. Une classe absente des vraies étiquettes ET des prédictions compte 0.
+    """
+    labels = np.asarray(labels)
+
+    def macro_f1(y_true, y_pred):
+        truth = np.asarray(y_true)[:, None] == labels
+        guess = np.asarray(y_pred)[:, None] == labels
+        tp = (truth & guess).sum(axis=0)
+        wrong = (truth != guess).sum(axis=0)  # faux positifs + faux négatifs, par classe
+        denominator = 2 * tp + wrong
+        return float(np.mean(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)))
+
+    return macro_f1
+
+
 def bootstrap_macro_f1(y_true, y_pred, n_boot: int = 1000, seed: int = 0, labels=None) -> tuple[float, float, float]:
     """Macro-F1 et son intervalle bootstrap à 95 % (rééchantillonnage des comptes rendus du jeu évalué)."""
     from sklearn.metrics import f1_score

@@ -140,12 +140,12 @@ def split_class_counts(parts: dict, class_names, label_col: str = "target", mini
     counts = pd.DataFrame({name: frame[label_col].value_counts().reindex(range(len(class_names)), fill_value=0)
                            for name, frame in parts.items()})
     counts.index = list(class_names)
-    small = [(label, name, int(counts.loc[label, name])) for label in counts.index for name in counts.columns
-             if counts.loc[label, name] < minimum]
+    small = [label for label in counts.index if (counts.loc[label] < minimum).any()]
     if small:
-        details = " ; ".join(f"« {label} » : {n} en {name}" for label, name, n in small)
-        print(f"⚠️ Classe(s) trop petite(s) pour être évaluée(s) sérieusement (moins de {minimum} comptes rendus "
-              f"dans une part) : {details}.\n   Le fichier est trop petit pour cette spécialité : ses scores (F1, "
-              "intervalles) seront très instables, ou non définis si elle manque. Prenez le fichier complet, ou retirez-la "
-              "de SPECIALTIES. Le notebook continue : les rapports gardent toutes les classes (labels=...).")
+        details = " ; ".join(f"« {label} » : " + ", ".join(f"{int(n)} en {name}" for name, n in counts.loc[label].items())
+                             for label in small)
+        print(f"⚠️ Spécialité(s) trop petite(s) dans ce fichier (moins de {minimum} comptes rendus dans au moins une part) : "
+              f"{details}.\n   Leurs scores (F1, intervalles) seront très instables, et une spécialité absente d'une part "
+              "n'y est pas évaluée (F1 compté 0). Prenez le fichier complet, ou retirez-la(les) de SPECIALTIES. "
+              "Le notebook continue : les rapports gardent toutes les spécialités (labels=...).")
     return counts

@@ -21,7 +21,7 @@ avec les particularités du vrai fichier, pour que le même chargeur lise les de
 - un vocabulaire propre à chaque spécialité, mais partagé en partie avec les spécialités voisines
   (lombalgie et radiculopathie chez le neurologue comme chez l'orthopédiste, douleur thoracique ou
   abdominale...) : un modèle apprend, sans atteindre la perfection ;
-- quelques dates, numéros de téléphone et numéros de dossier dans le texte libre (pour le pseudonymiseur).
+- quelques dates, numéros de téléphone et numéros de dossier dans le texte libre (pour l'outil de dé-identification).
 
 Les textes sont générés par des gabarits : ce ne sont pas de vrais comptes rendus, et le notebook le dit.
 """
@@ -187,7 +187,7 @@ CITIES = ("Springfield", "Riverside", "Fairview", "Madison", "Georgetown", "Clin
 def make_mtsamples_mirror(root: Path | str | None = None, scale: float | None = None, seed: int = 0) -> Path:
     """Génère (ou réutilise) le miroir et renvoie le dossier qui contient `mtsamples.csv`.
 
-    `scale` : fraction des tailles réelles (1 en mode complet, 0,45 en mode FAST).
+    `scale` : fraction des tailles réelles (1 en mode complet, FAST_SCALE = 0,6 en mode FAST).
     """
     fast = is_fast()
     scale = float(scale if scale is not None else (FAST_SCALE if fast else 1.0))
@@ -343,7 +343,7 @@ def _note(name: str | None, kind: str, rng) -> dict:
 
 
 def _phi(rng) -> str:
-    """Une phrase avec des identifiants (date, téléphone, n° de dossier, nom, ville) : matière du pseudonymiseur."""
+    """Une phrase avec des identifiants (date, téléphone, n° de dossier, nom, ville) : matière de l'outil de dé-identification."""
     date = f"{int(rng.integers(1, 13)):02d}/{int(rng.integers(1, 29)):02d}/{int(rng.integers(2005, 2013))}"
     choice = int(rng.integers(3))
     if choice == 0:
