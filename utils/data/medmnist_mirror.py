@@ -42,6 +42,12 @@ POSITIVE_SHARE = {
     "breastmnist": {"train": 0.731, "val": 0.731, "test": 0.731},
 }
 MIRROR_FLAGS = tuple(FULL_COUNTS)
+# Réglages du dessin des radiographies (PneumoniaMNIST) : part des radios normales avec une surimpression qui ressemble
+# à une opacité, et son intensité ; gravité des pneumonies (loi log-normale : médiane, dispersion).
+PNEUMONIA_STYLE = {"mimic_share": 0.35, "mimic_strength": (0.08, 0.2), "severity_median": 0.16, "severity_sigma": 0.6}
+
+
+_DEFAULT_STYLE = dict(PNEUMONIA_STYLE)
 
 
 def make_medmnist_mirror(flag: str = "pneumoniamnist", root: str | Path | None = None,
@@ -55,6 +61,8 @@ def make_medmnist_mirror(flag: str = "pneumoniamnist", root: str | Path | None =
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"{flag}.npz"
     params = {"version": MIRROR_VERSION, "flag": flag, "counts": counts, "seed": seed}
+    if PNEUMONIA_STYLE != _DEFAULT_STYLE and flag == "pneumoniamnist":  # réglages essayés (banc) : fichier distinct
+        params["style"] = {k: list(v) if isinstance(v, tuple) else v for k, v in PNEUMONIA_STYLE.items()}
     marker = root / f"{flag}_mirror.json"
     if path.exists() and marker.exists() and json.loads(marker.read_text()) == params:
         return path
@@ -118,12 +126,13 @@ def chest_radiograph(kind: str, height: int, width: int, rng, contrast_shift: bo
     period = rng.uniform(0.116, 0.152) * s
     ribs = 0.5 + 0.5 * np.cos(2 * np.pi * (yy + 0.25 * np.abs(xx - cx)) / period + rng.uniform(0, 6.3))
     image += 0.07 * ribs * lung_mask  # côtes
-    if rng.random() < 0.35:  # surimpression (vaisseaux, thymus) qui ressemble à une opacité
+    style = PNEUMONIA_STYLE
+    if rng.random() < style["mimic_share"]:  # surimpression (vaisseaux, thymus) qui ressemble à une opacité
         ly, lx, _ = lungs[int(rng.integers(2))]
-        image += rng.uniform(0.08, 0.2) * blob(ly + rng.normal(0, 0.07 * s), lx + rng.normal(0, 0.036 * s),
+        image += rng.uniform(*style["mimic_strength"]) * blob(ly + rng.normal(0, 0.07 * s), lx + rng.normal(0, 0.036 * s),
                                                rng.uniform(0.054, 0.107) * s, rng.uniform(0.036, 0.071) * s)
     if kind != "normal":
-        severity = rng.lognormal(np.log(0.16), 0.6)
+        severity = rng.lognormal(np.log(style["severity_median"]), style["severity_sigma"])
         if kind == "bacteria":  # un foyer de condensation dans un poumon
             ly, lx, _ = lungs[int(rng.integers(2))]
             image += severity * 1.4 * blob(ly + rng.uniform(-0.14, 0.18) * s, lx + rng.normal(0, 0.036 * s),
