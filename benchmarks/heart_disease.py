@@ -63,7 +63,7 @@ des exactitudes des quatre tests locaux ; le cours lit le test commun (la moyenn
 
 Sur le miroir (MIRROR_VERSION 4), `python -m benchmarks.heart_disease --seeds 5` donne `MIRROR_FIGURES` : chaque
 recette à 0,02 près de FLamby (le miroir a été réglé pour cela : `utils/data/heart_disease_mirror.py`).
-Sur les vrais fichiers UCI, le banc donne (mesure rapportée dans l'issue de relecture, 5 graines) FedAvg
+Sur les vrais fichiers UCI (copie publique, mesure du 06/12, 5 graines ; à refaire avec `--data`), le banc a donné FedAvg
 0,737 ± 0,022, FedAdam 0,779 ± 0,013, pooled 0,794, local suisse 0,529, local Long Beach 0,585 : proche de FLamby.
 Les notebooks, eux, passent par Flower (`utils.federated.run_flower_simulation`).
 """
