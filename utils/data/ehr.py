@@ -19,14 +19,13 @@ PhysioNet, 100 patients), `load_mimic_like_cohort(path=...)` lit les vraies tabl
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..runtime import data_dir, is_fast
-from .sources import DataSourceError
+from .sources import DataSourceError, cached_mirror
 
 MIRROR_VERSION = 2  # à augmenter à chaque changement du générateur : les caches périmés sont alors régénérés
 FAST_PATIENTS, FULL_PATIENTS = 600, 3000
@@ -179,17 +178,17 @@ def make_mimic_like_cohort(root: str | Path | None = None, n_patients: int | Non
         raise ValueError("n_patients doit valoir au moins 1.")
     root = Path(root) if root else data_dir() / f"mimic_like_{n_patients}_{seed}"
     params = {"version": MIRROR_VERSION, "n_patients": n_patients, "seed": seed}
-    marker = root / "mimic_like.json"
-    if marker.exists() and json.loads(marker.read_text()) == params:
-        return root
-    root.mkdir(parents=True, exist_ok=True)
-    for name, frame in synthesize_cohort(n_patients, seed).items():
-        frame.to_csv(root / f"{name}.csv", index=False, date_format="%Y-%m-%d %H:%M:%S")
-    (root / "LISEZMOI.txt").write_text(
-        "Cohorte SYNTHÉTIQUE générée par utils.data.ehr (cours « Apprentissage fédéré et IA en santé »).\n"
-        "Les noms de tables et de colonnes sont ceux de MIMIC-III v1.4 ; aucun patient n'est réel.\n", encoding="utf-8")
-    marker.write_text(json.dumps(params))
-    return root
+    tables = list(TABLE_COLUMNS)
+
+    def write(folder: Path) -> None:
+        for name, frame in synthesize_cohort(n_patients, seed).items():
+            frame.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d %H:%M:%S")
+        (folder / "LISEZMOI.txt").write_text(
+            "Cohorte SYNTHÉTIQUE générée par utils.data.ehr (cours « Apprentissage fédéré et IA en santé »).\n"
+            "Les noms de tables et de colonnes sont ceux de MIMIC-III v1.4 ; aucun patient n'est réel.\n",
+            encoding="utf-8")
+
+    return cached_mirror(root, params, write, required=[f"{name}.csv" for name in tables])
 
 
 def _choice(rng, table: dict, size: int) -> np.ndarray:
