@@ -19,11 +19,11 @@ def example_losses(model, x, y, batch_size: int = 256) -> np.ndarray:
 def membership_inference(model, members, non_members, *, max_examples: int | None = None, seed: int = 0) -> dict:
     """Attaque d'appartenance par seuil sur la perte (Yeom et al., 2018 ; Shokri et al., 2017 pour l'idée).
 
-    `members` = `(x, y)` d'entraînement, `non_members` = `(x, y)` jamais vus (le test). Le score
+    `members` = `(x, y)` d'entraînement, `non_members` = `(x, y)` jamais vus (par exemple la validation). Le score
     d'appartenance est −perte : un exemple vu à l'entraînement a en général une perte plus faible.
     Les deux groupes sont ramenés à la même taille (tirage fixé par `seed`). Renvoie un dictionnaire :
-    `auc` (AUC de l'attaque : 0,5 = hasard), `advantage` (max TPR − FPR), `train_loss`, `test_loss`
-    (moyennes), `gap` (écart de perte test − train), `scores`, `is_member`.
+    `auc` (AUC de l'attaque : 0,5 = hasard), `advantage` (max TPR − FPR), `train_loss`, `non_member_loss`
+    (pertes moyennes des membres et des non-membres), `gap` (écart non-membres − membres), `scores`, `is_member`.
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -39,5 +39,5 @@ def membership_inference(model, members, non_members, *, max_examples: int | Non
     is_member = np.concatenate([np.ones(size, dtype=int), np.zeros(size, dtype=int)])
     fpr, tpr, _ = roc_curve(is_member, scores)
     return {"auc": float(roc_auc_score(is_member, scores)), "advantage": float(np.max(tpr - fpr)),
-            "train_loss": float(loss_in.mean()), "test_loss": float(loss_out.mean()),
+            "train_loss": float(loss_in.mean()), "non_member_loss": float(loss_out.mean()),
             "gap": float(loss_out.mean() - loss_in.mean()), "scores": scores, "is_member": is_member}
