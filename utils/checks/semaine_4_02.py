@@ -101,5 +101,5 @@ def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
         hint = "Le plus faible score local n'est pas forcément le plus grand gain : calculez la différence."
     return report("Exercice 2 — qui gagne le plus à fédérer ?", [
         (valid, "un nom d'hôpital du tableau", f"Choisissez parmi : {', '.join(map(str, own_test_scores.index))}."),
-        (right, "l'hôpital dont la macro-F1 sur son propre test progresse le plus", hint),
+        (right, "l'hôpital dont l'écart « fédéré − local » sur son propre test est le plus grand", hint),
     ])
