@@ -302,3 +302,20 @@ def test_readme_and_compose_say_what_runs_where():
         assert dict(service["environment"]).get("FLWR_TELEMETRY_ENABLED") == "0", name  # télémétrie coupée partout
     data_mount = [v for v in compose["services"]["superexec-clientapp"]["volumes"] if "/app/donnees" in v]
     assert data_mount and data_mount[0].endswith(":ro")  # l'application lit les données sans jamais y écrire
+
+
+# ============================================================================ `flwr run` depuis un notebook
+def test_flower_commands_are_found_beside_the_kernel_s_python_or_a_french_error_says_what_to_install(tmp_path,
+                                                                                                   monkeypatch):
+    from pathlib import Path
+
+    from utils.federated import flower_app
+
+    env = flower_app.flower_environment(tmp_path)  # `flwr run` démarre flower-superlink : il doit le trouver
+    assert env["PATH"].split(__import__("os").pathsep)[0] == str(Path(sys.executable).parent)
+    assert Path(flower_app.flower_command("flower-superlink")).parent == Path(sys.executable).parent
+    # un noyau dont le Python n'a pas Flower à côté de lui, et un PATH sans Flower
+    monkeypatch.setattr(flower_app.sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "vide"))
+    with pytest.raises(flower_app.FlowerRunError, match="introuvable.*Installez-le pour ce noyau"):
+        flower_app.flower_command("flower-superlink")
