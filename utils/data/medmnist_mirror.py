@@ -44,7 +44,8 @@ POSITIVE_SHARE = {
 MIRROR_FLAGS = tuple(FULL_COUNTS)
 # Réglages du dessin des radiographies (PneumoniaMNIST) : part des radios normales avec une surimpression qui ressemble
 # à une opacité, et son intensité ; gravité des pneumonies (loi log-normale : médiane, dispersion).
-PNEUMONIA_STYLE = {"mimic_share": 0.35, "mimic_strength": (0.08, 0.2), "severity_median": 0.16, "severity_sigma": 0.6}
+PNEUMONIA_STYLE = {"mimic_share": 0.35, "mimic_strength": (0.08, 0.2), "severity_median": 0.16, "severity_sigma": 0.6,
+                   "exposure_gamma": (0.8, 1.25), "brightness": (200, 255)}
 
 
 _DEFAULT_STYLE = dict(PNEUMONIA_STYLE)
@@ -93,7 +94,7 @@ def _pneumonia_image(label: int, rng, split: str) -> np.ndarray:
     image = chest_radiograph(kind, 56, 56, rng, contrast_shift=split == "test")
     small = cv2.resize(image, (28, 28), interpolation=cv2.INTER_AREA)
     small = (small - small.min()) / (small.max() - small.min() + 1e-6)  # comme les clichés fenêtrés
-    return np.clip(small * rng.uniform(200, 255), 0, 255).astype(np.uint8)
+    return np.clip(small * rng.uniform(*PNEUMONIA_STYLE["brightness"]), 0, 255).astype(np.uint8)
 
 
 def chest_radiograph(kind: str, height: int, width: int, rng, contrast_shift: bool = False) -> np.ndarray:
@@ -140,7 +141,7 @@ def chest_radiograph(kind: str, height: int, width: int, rng, contrast_shift: bo
         else:  # opacités diffuses, réticulées, des deux côtés
             texture = cv2.GaussianBlur(rng.standard_normal((height, width)).astype(np.float32), (0, 0), 0.027 * s)
             image += severity * (0.6 + 0.8 * np.clip(texture, 0, None)) * lung_mask
-    gamma = rng.uniform(0.8, 1.25) * (0.93 if contrast_shift else 1.0)  # exposition du cliché
+    gamma = rng.uniform(*PNEUMONIA_STYLE["exposure_gamma"]) * (0.93 if contrast_shift else 1.0)  # exposition du cliché
     image = np.clip(image, 0.02, 1) ** gamma
     image = image + rng.normal(0, 0.04, image.shape)
     return cv2.GaussianBlur(image.astype(np.float32), (0, 0), rng.uniform(0.5, 1.2) * s / 56)
