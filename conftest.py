@@ -5,7 +5,7 @@ versions étudiantes (qui ne portent aucune étiquette `raises-exception` : Cola
 étudiante, chaque cellule `check` a pour sortie enregistrée « ⏳ Exercice pas encore fait » : ce crochet exige
 qu'elle l'affiche (l'exercice laissé vide est dit « pas encore fait », ni juste ni faux).
 
-Tout notebook exécuté par nbval, et les tests de `SLOW_TEST_FILES`, portent la marque `slow` :
+Tout notebook exécuté par nbval, les tests de `SLOW_TEST_FILES` et ceux de `SLOW_TESTS` portent la marque `slow` :
 `pytest -m "not slow"` est la boucle rapide (tests unitaires et tests des vérifications).
 """
 import os
@@ -20,12 +20,40 @@ os.environ.setdefault("FLWR_DISABLE_UPDATE_CHECK", "1")
 
 # Tests lents hors notebooks : relance d'un atelier, `flwr run` en simulation et déploiements locaux.
 SLOW_TEST_FILES = {"test_rerun.py", "test_projet_final_flwr_run.py", "test_student_notebooks.py"}
+# Tests d'intégration : une simulation Flower complète, un banc d'essai de bout en bout, un processus neuf qui importe
+# TensorFlow. Chacun a pris de 30 s à 5 min (machine chargée, `--durations`) ; ils tournent dans `pytest`, pas dans
+# la boucle rapide. Début d'identifiant de test (`fichier::test`), paramètres compris.
+SLOW_TESTS = (
+    "tests/test_benchmark_robustness.py::test_tiny_benchmark_writes_cells",
+    "tests/test_benchmark_medmnist.py::test_benchmark_runs_end_to_end",
+    "tests/test_benchmark_heart_disease.py::test_mirror_reproduces_flamby_gaps",
+    "tests/test_benchmark_heart_disease.py::test_command_line_on_the_mirror_writes_json",
+    "tests/test_federated.py::test_simulation_completes",
+    "tests/test_federated.py::test_local_layers_keep_each_clients_batchnorm",
+    "tests/test_federated.py::test_a_model_kept_from_the_previous_simulation",
+    "tests/test_federated.py::test_flower_fedavg_matches_a_loop_written_by_hand",
+    "tests/test_federated.py::test_local_train_receives_the_server_config",
+    "tests/test_federated.py::test_a_failing_client_stops_the_run",
+    "tests/test_federated.py::test_local_engine_and_strategy_factory",
+    "tests/test_federated.py::test_the_simulation_runs_the_apps",
+    "tests/test_federated.py::test_a_learners_print_in_local_train",
+    "tests/test_federated.py::test_no_red_flower_warning",
+    "tests/test_security.py::test_membership_inference_on_a_memorising_model",
+    "tests/test_security.py::test_model_poisoning_mod_in_a_flower_simulation",
+    "tests/test_security.py::test_gradient_inversion_recovers_a_single_image",
+    "tests/test_projet_final_app.py::test_secure_aggregation_gives_the_fedavg_model",
+    "tests/test_projet_final_app.py::test_the_app_fedprox_step_is_the_course_s",
+    "tests/test_projet_final_app.py::test_the_app_imports_with_only_its_declared_dependencies",
+    "tests/test_projet_final_app.py::test_a_fresh_process_model_forgets",
+    "tests/test_checks_common.py::test_importing_tensorflow_after_runtime_prints_no_cpp_startup_lines",
+    "tests/test_mtsamples.py::test_mirror_is_learnable_and_headers_are_a_shortcut",
+)
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = Path(str(item.path))
-        if path.suffix == ".ipynb" or path.name in SLOW_TEST_FILES:
+        if path.suffix == ".ipynb" or path.name in SLOW_TEST_FILES or item.nodeid.startswith(SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
 
 
