@@ -304,10 +304,48 @@ def run_app_simulation(app_dir: str | Path, overrides: dict, *, workdir: str | P
                                        "FLWR_LOCAL_CONTROL_API_PORT": str(port)})
     log = workdir / "flwr_run.log"
     try:
+        start_local_superlink(port, workdir, env)
         completed = run_flwr(app_dir, None, overrides, env=env, log=log, timeout=timeout)
     finally:
         stop_local_superlink(port)
     return finished_run(completed, config, log)
+
+
+def _superlink_ready(port: int) -> bool:
+    """Vrai si la SuperLink locale répond sur http://127.0.0.1:`port`/health (la sonde de `flwr run`)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=0.5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start_local_superlink(port: int, flwr_home: Path, env: dict, timeout: float = 180) -> None:
+    """La SuperLink locale de simulation que `flwr run` démarrerait lui-même, avec `timeout` s pour démarrer.
+
+    `flwr run` (adresse `:local:`) ne lui laisse que 15 s, puis l'arrête ; sur une machine chargée (Colab gratuit,
+    CI), démarrer Flower peut prendre plus. Déjà prête sur ce port, `flwr run` l'utilise telle quelle. Mêmes
+    options que celles de `flwr run` (voir `flower-superlink --help`) ; journal dans `flwr_home/local-superlink/`.
+    """
+    folder = Path(flwr_home) / "local-superlink"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "superlink.log"
+    command = [flower_command("flower-superlink"), "--insecure", "--simulation", "--isolation", "subprocess",
+               "--host", "127.0.0.1", "--port", str(port), "--database", str(folder / "state.db"),
+               "--log-file", str(log)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise FlowerRunError(f"La SuperLink locale s'est arrêtée au démarrage (code {process.returncode}).\n{tail(log)}")
+        if _superlink_ready(port):
+            return
+        time.sleep(0.3)
+    stop_process_group(process)
+    raise FlowerRunError(f"La SuperLink locale ne répond toujours pas après {timeout:.0f} s : arrêtée.\n{tail(log)}")
 
 
 def finished_run(completed: subprocess.CompletedProcess, config: dict, log: Path, context: str = "") -> dict:
@@ -322,9 +360,18 @@ def finished_run(completed: subprocess.CompletedProcess, config: dict, log: Path
 
 
 def stop_local_superlink(port: int) -> None:
-    """Arrête la SuperLink `--simulation` que `flwr run` a démarrée en arrière-plan sur `port`, et ses enfants."""
+    """Arrête la SuperLink `--simulation` démarrée sur `port`, ses enfants, et les `flwr-simulation` qu'elle a lancés.
+
+    Ces derniers tournent dans leur propre session (hors du groupe de la SuperLink) et ne mentionnent que
+    son adresse (`--runtime-api-address 127.0.0.1:<port>`) : un run interrompu les laisserait sinon derrière lui.
+    """
+    address = f"127.0.0.1:{port}".encode()
     for pid, state, group, argv in _processes():
-        if state != "Z" and any(b"flower-superlink" in arg for arg in argv) and str(port).encode() in argv:
+        if state == "Z":
+            continue
+        superlink = any(b"flower-superlink" in arg for arg in argv) and str(port).encode() in argv
+        simulation = any(b"flwr-simulation" in arg for arg in argv) and address in argv
+        if superlink or simulation:
             _kill_group(group, signal.SIGTERM)
             deadline = time.monotonic() + 10
             while pid in group_members(group) and time.monotonic() < deadline:
