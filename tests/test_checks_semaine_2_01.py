@@ -245,3 +245,10 @@ def test_mask_with_rows_and_columns_swapped_fails(ultrasound, capsys):
 
 def test_mask_not_done(ultrasound):
     _assert_not_done(checks.check_mask, ultrasound)
+
+
+def test_hounsfield_with_int_conversions_fails_even_on_an_integer_slope_file(ct, capsys):
+    """Sur le scanner du notebook (pente 1), int() tombe juste : la vérification essaie aussi une pente de 0,5."""
+    assert float(ct.RescaleSlope) == 1.0
+    truncating = lambda ds: ds.pixel_array.astype(np.float64) * int(ds.RescaleSlope) + int(ds.RescaleIntercept)
+    _failed_with(capsys, checks.check_hounsfield(truncating, ct), "pente 0,5", "int() tronque")

@@ -273,9 +273,11 @@ def test_only_device_attributes_are_exempt_from_the_leak_check():
     from utils.privacy.dicom_deid import DEVICE_ATTRIBUTES
 
     assert set(DEVICE_ATTRIBUTES) == {"Manufacturer", "ManufacturerModelName", "Modality"}
-    ds = pydicom.examples.overlay  # InstitutionName « TOSHIBA », Manufacturer « TOSHIBA_MEC »
+    ds = pydicom.examples.mr  # InstitutionName « TOSHIBA », Manufacturer « TOSHIBA_MEC » : exempté
     out = deidentify_dicom(ds, SECRET)
     assert find_identifying_leaks(ds, out) == []
+    ds = pydicom.examples.overlay  # InstitutionName « AKH - WIEN », Manufacturer « SIEMENS »
+    out = deidentify_dicom(ds, SECRET)
     out.StudyComments = str(ds.InstitutionName)  # ailleurs que dans un attribut de l'appareil : une fuite
     assert find_identifying_leaks(ds, out)
 
@@ -299,3 +301,12 @@ def test_identity_removed_claimed_only_when_pixels_checked():
     checked = deidentify_dicom(ds, SECRET, pixels_checked=True)
     assert checked.PatientIdentityRemoved == "YES" and checked.BurnedInAnnotation == "NO"
     assert "113100" not in [item.CodeValue for item in checked.DeidentificationMethodCodeSequence]
+
+
+def test_an_identifier_inside_a_device_value_is_not_exempt():
+    """L'exemption des attributs de l'appareil ne couvre que leur valeur ou son début, pas un texte qu'ils contiennent."""
+    ds = pydicom.examples.ct
+    ds.ManufacturerModelName = f"RHAPSODE {ds.PatientID}"  # l'identifiant glissé dans le nom du modèle
+    out = deidentify_dicom(ds, SECRET)
+    out.StationName = str(ds.PatientID)
+    assert any("StationName" in leak for leak in find_identifying_leaks(ds, out))

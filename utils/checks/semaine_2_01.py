@@ -27,6 +27,10 @@ def check_hounsfield(to_hounsfield, ds) -> bool:
     other.RescaleSlope, other.RescaleIntercept = 2, -1000
     got_other = np.asarray(call_answer(to_hounsfield, other, name="to_hounsfield"))
     expected_other = apply_modality_lut(other.pixel_array, other)
+    half = copy.deepcopy(ds)  # pente non entière : int(0.5) vaudrait 0
+    half.RescaleSlope, half.RescaleIntercept = 0.5, -1024.5
+    got_half = np.asarray(call_answer(to_hounsfield, half, name="to_hounsfield"))
+    expected_half = apply_modality_lut(half.pixel_array, half)
     return report("Exercice 1 — unités Hounsfield", [
         (got.shape == expected.shape, f"la forme de l'image est conservée {expected.shape}",
          "appliquez la formule à tout le tableau ds.pixel_array, sans le redimensionner"),
@@ -38,6 +42,9 @@ def check_hounsfield(to_hounsfield, ds) -> bool:
         (got_other.shape == expected_other.shape and np.allclose(got_other, expected_other),
          "la pente et l'ordonnée sont lues dans le fichier (essai avec pente 2, ordonnée −1000)",
          "utilisez ds.RescaleSlope et ds.RescaleIntercept plutôt que des nombres écrits en dur"),
+        (got_half.shape == expected_half.shape and np.allclose(got_half, expected_half),
+         "une pente et une ordonnée non entières sont respectées (essai avec pente 0,5, ordonnée −1024,5)",
+         "convertissez avec float(ds.RescaleSlope) et float(ds.RescaleIntercept) : int() tronque (int(0.5) vaut 0)"),
         (np.array_equal(ds.pixel_array, raw_before), "les pixels du fichier ne sont pas modifiés",
          "travaillez sur une copie (astype crée un nouveau tableau)"),
     ])

@@ -376,7 +376,8 @@ def find_identifying_leaks(original: Dataset, deidentified: Dataset, min_length:
 
     Valeurs recherchées : celles des attributs que le sous-ensemble du cours retire, vide ou remplace, des
     éléments privés, des dates et des UID non standard. Seules exceptions : une valeur que l'original porte
-    aussi dans un attribut de l'appareil (`DEVICE_ATTRIBUTES` : fabricant, modèle, modalité).
+    aussi dans un attribut de l'appareil (`DEVICE_ATTRIBUTES` : fabricant, modèle, modalité), égale à cette
+    valeur ou à son début.
 
     Ce qu'elle ne voit pas : un identifiant rangé **seulement** dans un attribut hors du sous-ensemble (par
     exemple un nom dans `ContentSequence` qui n'est copié d'aucun attribut traité), un identifiant reformulé
@@ -400,8 +401,10 @@ def find_identifying_leaks(original: Dataset, deidentified: Dataset, min_length:
     original.walk(collect)
     device = [str(v).strip().lower() for elem in original.iterall() if elem.keyword in DEVICE_ATTRIBUTES
               for v in (elem.value if isinstance(elem.value, (list, MultiValue)) else [elem.value])]
+    # Exemptée : une valeur égale à une valeur de l'appareil ou qui en est le début (« TOSHIBA » et
+    # « TOSHIBA_MEC ») ; un identifiant glissé au milieu d'un nom de modèle reste cherché.
     candidates = {value: source for value, source in candidates.items()
-                  if not any(value.lower() in other for other in device)}
+                  if not any(other.startswith(value.lower()) for other in device)}
     leaks = []
     for keyword, value in _text_values(deidentified, _SEARCHED_VRS):
         for secret_value, source in candidates.items():
