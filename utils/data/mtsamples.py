@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from .mtsamples_mirror import COLUMNS, FILE_NAME, make_mtsamples_mirror
-from .sources import DataSourceError, resolve_source
+from .sources import DataSourceError, find_folder, resolve_source
 
 KAGGLE_HANDLE = "tboyle10/medicaltranscriptions"
 EXPECTED_LAYOUT = (f"un fichier {FILE_NAME} (éventuellement dans un sous-dossier), dont la première ligne est "
@@ -54,12 +54,9 @@ def load_mtsamples(root: str | Path | None = None, source: str = "auto") -> pd.D
     if root is not None:
         path, description = find_mtsamples_file(Path(root)), f"dossier local {root}"
         print(f"Source des données : {description}")
-    elif source == "offline":  # le libellé de resolve_source parle d'images : on dit ici ce qu'est ce miroir
-        base, description = make_mtsamples_mirror(), "miroir hors ligne (comptes rendus synthétiques, même format que Kaggle)"
-        print(f"Source des données : {description}")
-        path = find_mtsamples_file(base)
     else:
-        base, description = resolve_source(source, KAGGLE_HANDLE, make_mtsamples_mirror)
+        base, description = resolve_source(source, KAGGLE_HANDLE, make_mtsamples_mirror,
+                                           "miroir hors ligne (comptes rendus synthétiques, même format que Kaggle)")
         path = find_mtsamples_file(base)
     raw = read_mtsamples_csv(path)
     transcription = raw["transcription"].fillna("").astype(str)
@@ -83,16 +80,8 @@ def find_mtsamples_file(base: Path, max_depth: int = 3) -> Path:
     base = Path(base)
     if base.is_file():
         return base
-    if not base.is_dir():
-        raise DataSourceError(f"Dossier introuvable : {base}\nFormat attendu : {EXPECTED_LAYOUT}")
-    candidates = [base]
-    for _ in range(max_depth + 1):
-        for folder in candidates:
-            if (folder / FILE_NAME).is_file():
-                return folder / FILE_NAME
-        candidates = sorted(child for folder in candidates for child in folder.iterdir() if child.is_dir())
-    content = ", ".join(sorted(p.name for p in base.iterdir())[:8]) or "dossier vide"
-    raise DataSourceError(f"Aucun fichier {FILE_NAME} dans {base} (contenu : {content}).\nFormat attendu : {EXPECTED_LAYOUT}")
+    return find_folder(base, lambda folder: (folder / FILE_NAME).is_file(), EXPECTED_LAYOUT,
+                       what=f"fichier {FILE_NAME}", max_depth=max_depth) / FILE_NAME
 
 
 def read_mtsamples_csv(path: str | Path) -> pd.DataFrame:

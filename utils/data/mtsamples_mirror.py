@@ -28,12 +28,12 @@ Les textes sont générés par des gabarits : ce ne sont pas de vrais comptes re
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..runtime import data_dir, is_fast
+from .sources import cached_mirror
 
 MIRROR_VERSION = 1
 FILE_NAME = "mtsamples.csv"
@@ -193,14 +193,8 @@ def make_mtsamples_mirror(root: Path | str | None = None, scale: float | None = 
     scale = float(scale if scale is not None else (FAST_SCALE if fast else 1.0))
     root = Path(root) if root else data_dir() / f"mtsamples_mirror_{'fast' if fast else 'full'}"
     params = {"version": MIRROR_VERSION, "scale": scale, "seed": seed}
-    marker = root / "mtsamples_mirror.json"
-    if marker.exists() and (root / FILE_NAME).exists() and json.loads(marker.read_text()) == params:
-        return root
-    root.mkdir(parents=True, exist_ok=True)
-    rows = generate_rows(scale, np.random.default_rng(seed))
-    write_mtsamples_csv(root / FILE_NAME, rows)
-    marker.write_text(json.dumps(params))
-    return root
+    return cached_mirror(root, params, lambda folder: write_mtsamples_csv(
+        folder / FILE_NAME, generate_rows(scale, np.random.default_rng(seed))), required=[FILE_NAME])
 
 
 def write_mtsamples_csv(path: Path | str, rows: list[dict]) -> None:

@@ -122,10 +122,11 @@ def _with_reason(mirror_text: str, reason: str) -> str:
 
 
 def resolve_source(source: str, handle: str, make_mirror: Callable[[], Path],
+                   mirror_text: str = "miroir hors ligne (fichiers générés, même arborescence que Kaggle)",
                    host: str = "www.kaggle.com") -> tuple[Path, str]:
     """`resolve` pour un jeu de données Kaggle (`handle` : « propriétaire/nom »)."""
     real = RealSource(key="kaggle", label=f"Kaggle ({handle})", host=host, fetch=lambda: download_kaggle(handle))
-    return resolve(source, real, make_mirror, "miroir hors ligne (fichiers générés, même arborescence que Kaggle)")
+    return resolve(source, real, make_mirror, mirror_text)
 
 
 # --------------------------------------------------------------------------- trouver le dossier
