@@ -49,7 +49,7 @@ def test_local_dp_std_check(capsys):
 def test_secagg_answer_check(capsys):
     assert checks.check_secagg_answer("b")
     assert not checks.check_secagg_answer("A")
-    assert "masqués" in capsys.readouterr().out
+    assert "masqué ressemble à du bruit" in capsys.readouterr().out
     assert not checks.check_secagg_answer("C")
     assert not checks.check_secagg_answer("Z")
     assert _not_done(checks.check_secagg_answer(None), capsys)
