@@ -152,7 +152,9 @@ def test_workshop_shows_the_cnn_it_trains_and_describes_it_right():
     text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
     assert "inspect.getsource(build_cnn)" in code
     assert "from utils.models import build_cnn" in code and "def build_cnn" not in code
-    assert "inspect.getsource(bootstrap_auc_ci)" in code
+    assert "inspect.getsource(bootstrap_interval)" in code  # le bootstrap enseigné : celui de utils.statistics
+    assert "inspect.getsource(threshold_for_sensitivity)" in code and "inspect.getsource(apply_clahe)" in code
+    assert "38 × 38 pixels" in text and "sa forme et l'ombre en dessous" not in text
     assert "**quatre convolutions**" in text and "**trois max-pooling**" in text and "**max global**" in text
     assert "Trois blocs convolution" not in text
     assert "rappel (*callback*)" not in text.lower()
