@@ -14,8 +14,9 @@ de la documentation de Flower (API « Message », Flower ≥ 1.21) :
 - `ServerApp` : le code du serveur. Sa fonction `main` appelle `strategy.start(...)` : la stratégie
   de Flower (FedAvg, FedProx...) fait les tours (envoi, attente des réponses, agrégation).
 
-Ce qui n'est pas ici est de l'intendance : `monitor.py` (progression et erreurs), `_engine.py`
-(processus Ray, modèle gardé entre deux tours), `simulation.py` (vérification des entrées).
+Ce qui n'est pas ici est de l'intendance : `monitor.py` (progression et erreurs), `clients.py` (le modèle
+gardé par chaque client entre deux messages), `flower_internals.py` (les clients exécutés dans ce processus),
+`simulation.py` (vérification des entrées).
 """
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def run_app_in_process(app_dir: str | Path, overrides: dict, *, num_hospitals: i
     from flwr.serverapp import ServerApp
     from flwr.simulation import run_simulation
 
-    from . import _engine
+    from .flower_internals import in_process_backend, quiet
 
     config = app_run_config(app_dir, overrides)
     server_app, client_app = _load_components(app_dir)
@@ -152,7 +152,7 @@ def run_app_in_process(app_dir: str | Path, overrides: dict, *, num_hospitals: i
     level = tf_logger.level
     tf_logger.setLevel(logging.ERROR)
     try:
-        with _engine.quiet(), _engine.simulation_backend("local"):
+        with quiet(), in_process_backend():
             run_simulation(server_app=server, client_app=client, num_supernodes=num_hospitals)
     finally:
         tf_logger.setLevel(level)
