@@ -26,7 +26,7 @@ SLOW_TEST_FILES = {"test_rerun.py", "test_projet_final_flwr_run.py", "test_stude
 SLOW_TESTS = (
     "tests/test_benchmark_robustness.py::test_tiny_benchmark_writes_cells",
     "tests/test_benchmark_medmnist.py::test_benchmark_runs_end_to_end",
-    "tests/test_benchmark_heart_disease.py::test_mirror_reproduces_flamby_gaps",
+    "tests/test_benchmark_heart_disease.py::test_mirror_reproduces_flamby",
     "tests/test_benchmark_heart_disease.py::test_command_line_on_the_mirror_writes_json",
     "tests/test_federated.py::test_simulation_completes",
     "tests/test_federated.py::test_local_layers_keep_each_clients_batchnorm",
