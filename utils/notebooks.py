@@ -34,6 +34,7 @@ import copy
 import os
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -251,8 +252,6 @@ def _placeholder(tree, lines: list[str], begin: int, end: int, later_code: str |
     function = _enclosing_function(tree, begin + 1)
     if function is not None:
         return [CODE_PLACEHOLDER, not_written_error(function)]
-    import textwrap
-
     block = _parse(textwrap.dedent("\n".join(lines[begin + 1:end])))
     before = assigned_names([node for node in tree.body if node.end_lineno <= begin])
     chunks = ["\n".join(lines[end + 1:]), *(later_code or [])]
