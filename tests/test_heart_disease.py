@@ -5,6 +5,8 @@ import zipfile
 import numpy as np
 import pytest
 
+from utils.data import sources
+
 from utils.data import heart_disease as hd
 from utils.data import load_heart_disease
 from utils.data.heart_disease_mirror import COLUMNS, HOSPITAL_FILES, ROW_COUNTS, make_heart_disease_mirror
@@ -175,7 +177,7 @@ def test_unknown_source(tmp_path, monkeypatch):
 
 def test_auto_falls_back_to_the_mirror_when_uci_is_unreachable(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(hd, "host_reachable", lambda host, **kwargs: False)
+    monkeypatch.setattr(sources, "host_reachable", lambda host, **kwargs: False)
     data = load_heart_disease()
     output = capsys.readouterr().out
     assert "Dépôt UCI injoignable" in output and "miroir hors ligne" in output
@@ -189,7 +191,7 @@ def test_download_reads_the_uci_archive(tmp_path, monkeypatch, mirror, capsys):
             archive.write(mirror / name, name)
         archive.writestr("heart-disease.names", "description")
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(hd, "host_reachable", lambda host, **kwargs: True)
+    monkeypatch.setattr(sources, "host_reachable", lambda host, **kwargs: True)
     monkeypatch.setattr(hd, "_fetch", lambda url, timeout: buffer.getvalue())
     data = load_heart_disease(source="uci")
     assert len(data) == 920 and "dépôt UCI" in data.attrs["source"]
@@ -204,12 +206,12 @@ def test_failed_download_is_explained_and_auto_falls_back(tmp_path, monkeypatch,
         raise TimeoutError("délai dépassé")
 
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(hd, "host_reachable", lambda host, **kwargs: True)
+    monkeypatch.setattr(sources, "host_reachable", lambda host, **kwargs: True)
     monkeypatch.setattr(hd, "_fetch", refuse)
     with pytest.raises(DataSourceError, match="Téléchargement UCI impossible"):
         load_heart_disease(source="uci")
     data = load_heart_disease(source="auto")
-    assert "échec du téléchargement UCI" in data.attrs["source"]
+    assert "échec du téléchargement" in data.attrs["source"]
     assert "Repli sur le miroir" in capsys.readouterr().out
     assert not (tmp_path / "heart_disease_uci").exists()
 

@@ -30,9 +30,8 @@ import pandas as pd
 
 from ..runtime import data_dir
 from .heart_disease_mirror import COLUMNS, HOSPITAL_FILES, ROW_COUNTS, make_heart_disease_mirror
-from .sources import DataSourceError, host_reachable
+from .sources import DataSourceError, RealSource, find_folder, resolve
 
-SOURCES = ("auto", "uci", "offline")
 UCI_HOST = "archive.ics.uci.edu"
 UCI_ZIP_URL = "https://archive.ics.uci.edu/static/public/45/heart+disease.zip"
 UCI_FILE_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/heart-disease/{file_name}"
@@ -87,20 +86,10 @@ def load_heart_disease(root: str | Path | None = None, source: str = "auto") -> 
 # --------------------------------------------------------------------------- lecture
 def find_heart_disease_dir(base: Path, max_depth: int = 2) -> Path:
     """Le dossier (base ou un sous-dossier) qui contient les fichiers `processed.*.data` ; vérifie leurs noms."""
-    base = Path(base)
-    if not base.is_dir():
-        raise DataSourceError(f"Dossier introuvable : {base}\nFormat attendu : {EXPECTED_LAYOUT}")
-    candidates = [base]
-    for _ in range(max_depth + 1):
-        for folder in candidates:
-            found = sorted(p.name for p in folder.glob("processed.*.data"))
-            if found:
-                _check_file_names(folder, found)
-                return folder
-        candidates = sorted(child for folder in candidates for child in folder.iterdir() if child.is_dir())
-    content = ", ".join(sorted(p.name for p in base.iterdir())[:8]) or "dossier vide"
-    raise DataSourceError(f"Aucun fichier processed.*.data dans {base} (contenu : {content}).\n"
-                          f"Format attendu : {EXPECTED_LAYOUT}")
+    folder = find_folder(base, lambda candidate: any(candidate.glob("processed.*.data")), EXPECTED_LAYOUT,
+                         what="fichier processed.*.data", max_depth=max_depth)
+    _check_file_names(folder, sorted(p.name for p in folder.glob("processed.*.data")))
+    return folder
 
 
 def _check_file_names(folder: Path, found: list[str]) -> None:
@@ -201,28 +190,12 @@ def federated_mean_std(client_sums: list[dict]) -> tuple[pd.Series, pd.Series]:
 # --------------------------------------------------------------------------- sources
 def resolve_heart_disease_source(source: str = "auto") -> tuple[Path, str]:
     """Renvoie (dossier des fichiers, description de la source) et affiche la source retenue."""
-    if source not in SOURCES:
-        raise DataSourceError(f"source={source!r} inconnue : choisissez parmi {', '.join(SOURCES)}.")
     cache = data_dir() / "heart_disease_uci"
-    mirror_text = "miroir hors ligne (patients synthétiques, même format que les fichiers UCI)"
-    if source == "offline":
-        path, description = make_heart_disease_mirror(), mirror_text
-    elif _complete(cache):
-        path, description = cache, f"dépôt UCI (déjà téléchargé dans {cache})"
-    elif source == "uci":
-        path, description = download_uci_heart_disease(cache), f"dépôt UCI ({UCI_ZIP_URL})"
-    elif not host_reachable(UCI_HOST):
-        print(f"Dépôt UCI injoignable ({UCI_HOST}) : repli sur le miroir hors ligne.")
-        path, description = make_heart_disease_mirror(), mirror_text.replace("(", "(UCI injoignable ; ", 1)
-    else:
-        try:
-            path, description = download_uci_heart_disease(cache), f"dépôt UCI ({UCI_ZIP_URL})"
-        except DataSourceError as error:
-            print(f"{error}\n→ Repli sur le miroir hors ligne.")
-            path, description = make_heart_disease_mirror(), mirror_text.replace(
-                "(", "(échec du téléchargement UCI ; ", 1)
-    print(f"Source des données : {description}")
-    return path, description
+    real = RealSource(key="uci", label="dépôt UCI", host=UCI_HOST,
+                      fetch=lambda: download_uci_heart_disease(cache),
+                      cached=lambda: cache if _complete(cache) else None)
+    return resolve(source, real, make_heart_disease_mirror,
+                   "miroir hors ligne (patients synthétiques, même format que les fichiers UCI)")
 
 
 def _complete(folder: Path) -> bool:

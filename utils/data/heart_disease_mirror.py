@@ -30,12 +30,12 @@ Ce que le miroir reproduit, hôpital par hôpital :
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..runtime import data_dir
+from .sources import cached_mirror
 
 COLUMNS = ("age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach",
            "exang", "oldpeak", "slope", "ca", "thal", "num")
@@ -161,17 +161,13 @@ def make_heart_disease_mirror(root: Path | str | None = None, seed: int = 0) -> 
     """
     root = Path(root) if root else data_dir() / "heart_disease_mirror"
     params = {"version": MIRROR_VERSION, "seed": seed}
-    marker = root / "heart_disease_mirror.json"
-    if marker.exists() and json.loads(marker.read_text()) == params and all(
-            (root / name).exists() for name in HOSPITAL_FILES.values()):
-        return root
-    root.mkdir(parents=True, exist_ok=True)
-    for index, (hospital, file_name) in enumerate(HOSPITAL_FILES.items()):
-        rng = np.random.default_rng([seed, index])
-        table = synthesize_hospital(hospital, rng)
-        (root / file_name).write_text(format_rows(table, hospital), encoding="ascii")
-    marker.write_text(json.dumps(params))
-    return root
+
+    def write(folder: Path) -> None:
+        for index, (hospital, file_name) in enumerate(HOSPITAL_FILES.items()):
+            table = synthesize_hospital(hospital, np.random.default_rng([seed, index]))
+            (folder / file_name).write_text(format_rows(table, hospital), encoding="ascii")
+
+    return cached_mirror(root, params, write, required=HOSPITAL_FILES.values())
 
 
 def synthesize_hospital(hospital: str, rng: np.random.Generator) -> np.ndarray:

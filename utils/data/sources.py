@@ -105,7 +105,7 @@ def resolve(source: str, real: RealSource, make_mirror: Callable[[], Path], mirr
     elif source == real.key:
         path, description = real.fetch(), real.label
     elif not host_reachable(real.host):
-        print(f"{real.label} injoignable ({real.host}) : repli sur le miroir hors ligne.")
+        print(f"{real.label[:1].upper()}{real.label[1:]} injoignable ({real.host}) : repli sur le miroir hors ligne.")
         path, description = make_mirror(), _with_reason(mirror_text, f"{real.host} injoignable")
     else:
         try:
