@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .busi_mirror import make_busi_mirror
-from .sources import DataSourceError, resolve_source
+from .sources import DataSourceError, find_folder, resolve_source
 
 KAGGLE_HANDLE = "aryashah2k/breast-ultrasound-images-dataset"
 ALL_CLASSES = ("benign", "malignant", "normal")
@@ -49,7 +49,8 @@ def load_busi(root: str | Path | None = None, source: str = "auto",
         base, description = Path(root), f"dossier local {root}"
         print(f"Source des données : {description}")
     else:
-        base, description = resolve_source(source, KAGGLE_HANDLE, make_busi_mirror)
+        base, description = resolve_source(source, KAGGLE_HANDLE, make_busi_mirror,
+                                           "miroir hors ligne (images générées, même arborescence que Kaggle)")
     dataset_dir = find_dataset_dir(base)
     rows, skipped, orphan_masks = [], [], []
     for label in classes:
@@ -68,19 +69,8 @@ def load_busi(root: str | Path | None = None, source: str = "auto",
 
 def find_dataset_dir(base: Path, max_depth: int = 3) -> Path:
     """Trouve le dossier qui contient les sous-dossiers de classes (benign, malignant, normal)."""
-    if not base.is_dir():
-        raise DataSourceError(f"Dossier introuvable : {base}\nArborescence attendue : {EXPECTED_LAYOUT}")
-    candidates = [base]
-    for _ in range(max_depth + 1):
-        for folder in candidates:
-            if any((folder / label).is_dir() for label in ALL_CLASSES):
-                return folder
-        candidates = sorted(child for folder in candidates for child in folder.iterdir() if child.is_dir())
-    found = ", ".join(sorted(p.name for p in base.iterdir())[:8]) or "dossier vide"
-    raise DataSourceError(
-        f"Aucun dossier de classe (benign, malignant, normal) trouvé dans {base} (contenu : {found}).\n"
-        f"Arborescence attendue : {EXPECTED_LAYOUT}"
-    )
+    return find_folder(base, lambda folder: any((folder / label).is_dir() for label in ALL_CLASSES),
+                       EXPECTED_LAYOUT, what="dossier de classe (benign, malignant, normal)", max_depth=max_depth)
 
 
 def _scan_class(folder: Path, label: str):

@@ -22,13 +22,13 @@ une AUC d'environ 0,87 ; la part de masses atypiques est choisie pour que le mir
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..runtime import data_dir, is_fast
+from .sources import cached_mirror
 
 FULL_COUNTS = {"benign": 437, "malignant": 210, "normal": 133}  # tailles du vrai BUSI
 FAST_COUNTS = {"benign": 110, "malignant": 60, "normal": 16}  # assez pour trois parts (60 / 20 / 20 %)
@@ -48,18 +48,17 @@ def make_busi_mirror(root: Path | str | None = None, counts: dict | None = None,
     size_range = tuple(size_range or ((190, 300) if fast else (190, 720)))
     root = Path(root) if root else data_dir() / f"busi_mirror_{'fast' if fast else 'full'}"
     params = {"version": MIRROR_VERSION, "counts": counts, "size_range": list(size_range), "seed": seed}
-    marker = root / "busi_mirror.json"
-    if marker.exists() and json.loads(marker.read_text()) == params:
-        return root
-    rng = np.random.default_rng(seed)
-    for label, count in counts.items():
-        folder = root / "Dataset_BUSI_with_GT" / label
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.png"):
-            old.unlink()
-        _write_class(folder, label, count, size_range, rng)
-    marker.write_text(json.dumps(params))
-    return root
+
+    def write(base: Path) -> None:
+        rng = np.random.default_rng(seed)
+        for label, count in counts.items():
+            folder = base / "Dataset_BUSI_with_GT" / label
+            folder.mkdir(parents=True)
+            _write_class(folder, label, count, size_range, rng)
+
+    required = [f"Dataset_BUSI_with_GT/{label}/{label} ({number}).png"
+                for label, count in counts.items() for number in range(1, count + 1)]
+    return cached_mirror(root, params, write, required)
 
 
 def _write_class(folder: Path, label: str, count: int, size_range, rng) -> None:
