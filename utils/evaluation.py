@@ -47,22 +47,3 @@ def metrics_by_threshold(y_true, y_score, thresholds=(0.3, 0.5, 0.7)) -> pd.Data
     """Un tableau : une ligne par seuil, avec sensibilité, spécificité et exactitude."""
     rows = [clinical_metrics(y_true, y_score, t) for t in thresholds]
     return pd.DataFrame(rows)[["threshold", "sensitivity", "specificity", "accuracy", "ppv", "npv"]]
-
-
-def bootstrap_auc_ci(y_true, y_score, n_boot: int = 1000, seed: int = 0, level: float = 0.95):
-    """AUC et son intervalle de confiance par bootstrap (percentiles) : renvoie (auc, borne basse, borne haute).
-
-    On retire `n_boot` fois, avec remise, autant d'images qu'il y en a, et on recalcule l'AUC sur chaque
-    tirage : l'étendue de ces AUC montre ce que le hasard de l'échantillon peut faire à la mesure.
-    Les tirages qui n'ont qu'une seule classe (AUC non définie) sont ignorés.
-    """
-    y_true = np.asarray(y_true).astype(int).ravel()
-    y_score = np.asarray(y_score, dtype=float).ravel()
-    rng = np.random.default_rng(seed)
-    aucs = []
-    for _ in range(n_boot):
-        sample = rng.integers(0, len(y_true), size=len(y_true))  # tirage avec remise
-        if y_true[sample].min() != y_true[sample].max():
-            aucs.append(roc_auc_score(y_true[sample], y_score[sample]))
-    low, high = np.percentile(aucs, [50 * (1 - level), 50 * (1 + level)])
-    return float(roc_auc_score(y_true, y_score)), float(low), float(high)

@@ -62,37 +62,3 @@ def macro_f1_metric(labels):
         return float(np.mean(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)))
 
     return macro_f1
-
-
-def bootstrap_macro_f1(y_true, y_pred, n_boot: int = 1000, seed: int = 0, labels=None) -> tuple[float, float, float]:
-    """Macro-F1 et son intervalle bootstrap à 95 % (rééchantillonnage des comptes rendus du jeu évalué)."""
-    from sklearn.metrics import f1_score
-
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    labels = np.unique(y_true) if labels is None else labels
-    rng = np.random.default_rng(seed)
-    scores = []
-    for _ in range(n_boot):
-        index = rng.integers(0, len(y_true), len(y_true))
-        scores.append(f1_score(y_true[index], y_pred[index], labels=labels, average="macro", zero_division=0))
-    value = f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-    low, high = np.percentile(scores, [2.5, 97.5])
-    return float(value), float(low), float(high)
-
-
-def paired_bootstrap_difference(y_true, pred_a, pred_b, n_boot: int = 1000, seed: int = 0,
-                                labels=None) -> tuple[float, float, float]:
-    """Écart de macro-F1 (a − b) sur les mêmes comptes rendus, et son intervalle bootstrap apparié à 95 %."""
-    from sklearn.metrics import f1_score
-
-    y_true, pred_a, pred_b = map(np.asarray, (y_true, pred_a, pred_b))
-    labels = np.unique(y_true) if labels is None else labels
-    rng = np.random.default_rng(seed)
-
-    def gap(index):
-        return (f1_score(y_true[index], pred_a[index], labels=labels, average="macro", zero_division=0)
-                - f1_score(y_true[index], pred_b[index], labels=labels, average="macro", zero_division=0))
-
-    diffs = [gap(rng.integers(0, len(y_true), len(y_true))) for _ in range(n_boot)]
-    low, high = np.percentile(diffs, [2.5, 97.5])
-    return float(gap(np.arange(len(y_true)))), float(low), float(high)
