@@ -128,6 +128,8 @@ def test_definition_inside_a_solution_block_is_found(source):
      ["to_hounsfield(…) ligne 9"]),
     (FUNCTION_EXERCISE + "\nanswer = None\n### BEGIN SOLUTION\nanswer = to_hounsfield(ds)\n### END SOLUTION", []),
     (FUNCTION_EXERCISE + "\n\n\ndef later(ds):\n    return to_hounsfield(ds)", []),
+    (FUNCTION_EXERCISE + "\nif try_example(to_hounsfield, ds) is not None:\n    print(to_hounsfield(ds))\n"
+     "else:\n    to_hounsfield(0)", ["to_hounsfield(…) ligne 13"]),
 ])
 def test_demo_calls_of_a_function_to_write_go_through_try_example(source, calls):
     """Un essai direct de la fonction à écrire lèverait dans la version étudiante : `check` le signale."""

@@ -293,7 +293,8 @@ def unguarded_calls(source: str, functions) -> list[str]:
     """Appels directs de ces fonctions à écrire, exécutés par la cellule hors des blocs de solution.
 
     Dans la version étudiante, un tel appel lèverait `NotImplementedError` et arrêterait « Tout exécuter » :
-    un essai passe par `try_example(fonction, ...)`, qui dit que la fonction reste à écrire.
+    un essai passe par `try_example(fonction, ...)`, qui dit que la fonction reste à écrire ; un appel direct est
+    admis dans le corps d'un `if try_example(fonction, ...) is not None:` (il ne tourne qu'une fois la fonction écrite).
     """
     functions = set(functions)
     if not functions:
@@ -303,17 +304,30 @@ def unguarded_calls(source: str, functions) -> list[str]:
     in_solution = {number + 1 for begin, end in _solution_blocks(lines) for number in range(begin, end + 1)}
     found = []
 
-    def visit(node) -> None:
+    def tried(test) -> set[str]:
+        """Les fonctions qu'un test `if try_example(f, ...) ...:` essaie : son corps ne tourne que si elles sont écrites."""
+        return {call.args[0].id for call in ast.walk(test) if isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name) and call.func.id == "try_example"
+                and call.args and isinstance(call.args[0], ast.Name)}
+
+    def visit(node, watched: set[str]) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             return  # le corps ne s'exécute pas ici
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions \
+        if isinstance(node, ast.If) and tried(node.test) & watched:
+            visit(node.test, watched)
+            for child in node.body:
+                visit(child, watched - tried(node.test))
+            for child in node.orelse:
+                visit(child, watched)
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in watched \
                 and node.lineno not in in_solution:
             found.append(f"{node.func.id}(…) ligne {node.lineno}")
         for child in ast.iter_child_nodes(node):
-            visit(child)
+            visit(child, watched)
 
     for node in tree.body:
-        visit(node)
+        visit(node, functions)
     return found
 
 
