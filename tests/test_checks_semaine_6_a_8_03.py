@@ -176,6 +176,13 @@ def test_model_card_wrong_answers(capsys):
     failed_with(capsys, checks.check_model_card({**CARD, "intended_use": "Aide qui remplace la lecture du radiologue "
                                                                          "dans les petits centres."}, TEST_AUCS),
                 "diagnostic autonome")
+    # un intervalle qui n'entoure pas l'AUC citée (celui de l'autre modèle, ou de la validation)
+    failed_with(capsys, checks.check_model_card({**CARD, "metrics": "AUC de test 0,69 [IC 95 % 0,74 ; 0,90], "
+                                                                    "sensibilité 0,81, spécificité 0,39."}, TEST_AUCS),
+                "borne basse ≤ AUC ≤ borne haute")
+    failed_with(capsys, checks.check_model_card({**CARD, "intended_use": "Aide à la décision : classe chaque échographie "
+                                                                         "et pose le diagnostic final."}, TEST_AUCS),
+                "diagnostic autonome")
     failed_with(capsys, checks.check_model_card({**CARD, "limits": "À compléter : ce que ce projet ne montre pas"}),
                 "À remplir : limits")
     failed_with(capsys, checks.check_model_card({k: v for k, v in CARD.items() if k != "clinical_study"}),

@@ -279,6 +279,26 @@ def test_under_dp_every_hospital_weighs_the_same_and_an_incomplete_round_is_not_
     assert not isinstance(plain, server_app.EqualWeights)  # sans DP : FedAvg de Flower, pondéré par num-examples
 
 
+def test_the_dp_noise_does_not_follow_the_public_seed_of_the_run(message_identity):
+    """Le ServerApp fixe la graine publique du run (`seed`) ; le bruit de la DP ne doit pas s'en déduire."""
+    import keras
+    from flwr.app import ArrayRecord
+
+    config = {**app_run_config(APP), "differential-privacy": True, "dp-noise-multiplier": 1.0,
+              "dp-clipping-norm": 1.0}
+    released = []
+    for _ in range(2):  # deux runs qui partent de la même graine publique, comme `main`
+        keras.utils.set_random_seed(int(config["seed"]))
+        strategy = server_app.make_strategy(config)
+        strategy.current_arrays = ArrayRecord([np.zeros(3, dtype=np.float32)])
+        arrays, _ = strategy.aggregate_train(1, [_reply(0.1, 10), _reply(0.2, 10), _reply(0.3, 10)])
+        released.append(arrays.to_numpy_ndarrays()[0])
+    keras.utils.set_random_seed(int(config["seed"]))
+    guessed = np.random.normal(0, 1.0 / 3, 3).astype(np.float32)  # le bruit qu'un hôpital recalculerait
+    assert not np.allclose(released[0], released[1])
+    assert not np.allclose(released[0] - guessed, 0.2, atol=1e-4)
+
+
 # ============================================================================ README et Compose
 def test_readme_and_compose_say_what_runs_where():
     import yaml

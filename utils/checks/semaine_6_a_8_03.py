@@ -220,7 +220,8 @@ def _mentions(text: str, topics: dict) -> list[str]:
 
 
 _AUTONOMOUS = ("diagnostic autonome", "autonome", "a la place", "sans radiologue", "sans medecin",
-               "sans relecture", "seul juge")
+               "sans relecture", "seul juge", "diagnostic final", "pose le diagnostic", "etablit le diagnostic",
+               "decide seul", "seul lecteur")
 _INTERVAL = re.compile(r"\[\s*(?:ic\s*(?:a\s*)?95\s*%\s*:?\s*)?(0[.,]\d+)\s*[;,–-]\s*(0[.,]\d+)\s*\]")
 _AUC = re.compile(r"auc[^0-9\[]{0,40}?(0[.,]\d+)")
 
@@ -254,6 +255,9 @@ def check_model_card(model_card, test_aucs=None) -> Verdict:
     auc = _AUC.search(metrics)
     interval = _INTERVAL.search(metrics)
     figures = bool(auc) and bool(interval)
+    # l'intervalle entoure l'AUC citée (pas celui d'un autre modèle, ni celui de la validation)
+    around = figures and float(interval.group(1).replace(",", ".")) <= float(auc.group(1).replace(",", ".")) \
+        <= float(interval.group(2).replace(",", "."))
     validation = "validation" in metrics[max(0, auc.start() - 30):auc.end()] if auc else False
     known = [float(value) for value in (test_aucs if test_aucs is not None else [])]
     quoted = float(auc.group(1).replace(",", ".")) if auc else None
@@ -274,7 +278,10 @@ def check_model_card(model_card, test_aucs=None) -> Verdict:
         (figures, "les métriques de test avec leur intervalle de confiance entre crochets",
          "Recopiez l'AUC de test de la section 7 avec son IC 95 % entre crochets "
          "(par exemple « AUC de test 0,72 [IC 95 % 0,63 ; 0,80] »)."),
-        (figures and matches_test, "l'AUC citée est celle du test commun", test_hint),
+        (around, "l'intervalle entoure l'AUC citée",
+         "L'intervalle entre crochets doit être celui de cette AUC (borne basse ≤ AUC ≤ borne haute) : "
+         "recopiez-le de la même ligne de la section 7."),
+        (matches_test, "l'AUC citée est celle du test commun", test_hint),
         (len(limits) >= 2, "au moins deux limites de ce projet",
          "Pensez : " + ", ".join(name for name in _LIMITS if name not in limits) + "."),
         (len(study) >= 3, "au moins trois étapes d'une vraie étude clinique",

@@ -6,7 +6,10 @@ configuration, dans `results-dir/<nom du run>/`. Le serveur n'a aucune donnée :
 poids et les métriques que les hôpitaux renvoient.
 
 Ce que la confidentialité différentielle (`differential-privacy = true`) garantit ici, et seulement ici :
-les **poids** publiés à chaque tour, au niveau de l'hôpital (ajouter ou retirer un hôpital entier). Pour que
+les **poids** publiés à chaque tour, au niveau de l'hôpital : deux consortiums voisins ne diffèrent que par la
+mise à jour d'un hôpital, remplacée par une mise à jour nulle (il répond, sans rien apprendre de ses données).
+Remplacer un hôpital par un autre, ou retirer une patiente, déplace sa mise à jour écrêtée de 2C au plus :
+la garantie est alors celle de σ/2. Pour que
 le bruit σ·C/n de Flower corresponde à la sensibilité réelle C/n, la moyenne est à poids égaux (un hôpital
 pèse 1/n, quel que soit son `num-examples`) et un tour sans la réponse des n hôpitaux n'est pas agrégé.
 Les métriques (perte, AUC) et `num-examples` de chaque hôpital circulent en clair : hors de la garantie.
@@ -18,6 +21,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Context, MessageType
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp import strategy as flower
@@ -62,6 +66,11 @@ class HospitalLevelDP(flower.DifferentialPrivacyServerSideFixedClipping):
     Flower ajoute un bruit σ·C/n, n = `num_sampled_clients` ; avec n − 1 réponses, la sensibilité devient
     C/(n − 1) pour le même bruit : le ε calculé ne vaudrait plus. Ce tour-là n'est donc pas publié (le modèle
     global reste celui du tour précédent, et rien n'est dépensé du budget de confidentialité).
+
+    Le bruit de Flower est tiré du générateur global de NumPy (`np.random.normal`), que `main` a initialisé avec
+    la graine **publique** du run (`seed`, envoyée à chaque hôpital et écrite dans config.json) : qui la connaît
+    recalculerait ce bruit et le retrancherait. Avant chaque tour, le générateur repart donc d'une graine neuve
+    tirée du système (`np.random.seed()`) : un run sous DP ne se rejoue pas à l'identique, c'est voulu.
     """
 
     def aggregate_train(self, server_round, replies):
@@ -71,6 +80,7 @@ class HospitalLevelDP(flower.DifferentialPrivacyServerSideFixedClipping):
             print(f"DP : tour {server_round} non agrégé ({answered}/{self.num_sampled_clients} hôpitaux ont "
                   "répondu ; le bruit est calibré pour tous)", flush=True)
             return None, None
+        np.random.seed()  # graine neuve du système : le bruit ne se déduit pas de la graine publique du run
         return super().aggregate_train(server_round, replies)
 
 
