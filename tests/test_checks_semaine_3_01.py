@@ -72,6 +72,17 @@ def test_sensitivity_specificity(capsys):
     _assert_not_done(checks.check_sensitivity_specificity(_not_written), capsys)
 
 
+def test_sensitivity_specificity_hints_do_not_point_the_wrong_way(capsys):
+    """Sorties inversées ou en pourcentages : les points suivants ne parlent pas d'un seuil « écrit en dur »."""
+    capsys.readouterr()
+    assert not checks.check_sensitivity_specificity(lambda t, s, th=0.5: _right(t, s, th)[::-1])
+    out = capsys.readouterr().out
+    assert "Inversées" in out and "écrit en dur" not in out and "Corrigez d'abord" in out
+    assert not checks.check_sensitivity_specificity(lambda t, s, th=0.5: tuple(100 * v for v in _right(t, s, th)))
+    out = capsys.readouterr().out
+    assert "Ce sont des pourcentages" in out and "écrit en dur" not in out
+
+
 def test_fit_on_train_only(capsys):
     assert checks.check_fit_on_train_only(lambda p, a, b: (p.fit_transform(a), p.transform(b)))
     capsys.readouterr()

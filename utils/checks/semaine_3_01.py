@@ -67,23 +67,30 @@ def check_sensitivity_specificity(sensitivity_specificity) -> bool:
         sensitivity, specificity = _pair(answer)
         swapped = np.isclose(sensitivity, 4 / 6) and np.isclose(specificity, 3 / 5)
         strict = np.isclose(sensitivity, 2 / 5) and np.isclose(specificity, 5 / 6)  # `>` au lieu de `>=`
-        results.append((np.isclose(sensitivity, 3 / 5) and np.isclose(specificity, 4 / 6),
+        percent = np.isclose(sensitivity, 60) and np.isclose(specificity, 400 / 6)  # pourcentages
+        at_half = bool(np.isclose(sensitivity, 3 / 5) and np.isclose(specificity, 4 / 6))
+        results.append((at_half,
                         "au seuil 0,5 : sensibilité 3/5 = 0,60 et spécificité 4/6 = 0,67",
                         "Inversées ? La sensibilité regarde les *malades* (y_true == 1)." if swapped else
                         "Un score égal au seuil compte comme « malade » : utilisez `>=`, pas `>`." if strict else
+                        "Ce sont des pourcentages : renvoyez des parts entre 0 et 1 (ne multipliez pas par 100)."
+                        if percent else
                         "Prédiction = (score >= seuil) ; sensibilité = vrais positifs / malades, "
                         "spécificité = vrais négatifs / sains."))
+        first_fix = "Corrigez d'abord le point « au seuil 0,5 » ci-dessus : ce point en dépend."
         low = call_answer(sensitivity_specificity, y_true, y_score, 0.2, name="sensitivity_specificity")
         results.append((_pair(low) is not None and np.allclose(_pair(low), [1.0, 1 / 6]),
                         "le seuil est bien utilisé (au seuil 0,2 : sensibilité 1,00, spécificité 0,17)",
-                        "Comparez les scores au paramètre `threshold`, pas à 0,5 écrit en dur."))
+                        "Comparez les scores au paramètre `threshold`, pas à 0,5 écrit en dur." if at_half
+                        else first_fix))
         rng = np.random.default_rng(0)
         truth, score = rng.integers(0, 2, 200), rng.random(200)
         again = call_answer(sensitivity_specificity, truth, score, 0.3, name="sensitivity_specificity")
         expected = (np.mean(score[truth == 1] >= 0.3), np.mean(score[truth == 0] < 0.3))
         results.append((_pair(again) is not None and np.allclose(_pair(again), expected),
                         "juste aussi sur des tableaux NumPy de 200 patients",
-                        "Utilisez des comparaisons vectorielles : `np.sum((y_true == 1) & y_pred)`."))
+                        "Utilisez des comparaisons vectorielles : `np.sum((y_true == 1) & y_pred)`." if at_half
+                        else first_fix))
     return report("Exercice 2 : sensibilité et spécificité à un seuil", results)
 
 
