@@ -91,6 +91,8 @@ def test_consortium_config_reference_passes():
 def test_consortium_config_wrong_answers(capsys):
     underscores = {key.replace("-", "_"): value for key, value in REFERENCE_CONFIG.items()}
     failed_with(capsys, checks.check_consortium_config(underscores, APP), "« num_server_rounds » → « num-server-rounds » ?")
+    checks.check_consortium_config(underscores, APP)
+    assert "rien décidé sur :  ;" not in capsys.readouterr().out  # pas d'indice vide sur les autres clés
     failed_with(capsys, checks.check_consortium_config({**REFERENCE_CONFIG, "num-server-rounds": "8"}, APP),
                 "un nombre, pas une chaîne")
     failed_with(capsys, checks.check_consortium_config({**REFERENCE_CONFIG, "strategy": "FedProx"}, APP),

@@ -147,7 +147,7 @@ def check_consortium_config(consortium_config, app_dir) -> Verdict:
         (is_dict, "un dictionnaire {clé: valeur}", "Écrivez un dict Python, par exemple {\"strategy\": \"fedavg\"}."),
         (keys_ok, "des clés que l'application connaît", known_hint),
         (decided, "chaque décision du comité, avec le bon type", " ".join(hints[:3]) or known_hint),
-        (keys_ok and not extra, "rien d'autre n'est changé",
+        (not extra, "rien d'autre n'est changé",  # une clé inconnue est dite plus haut, pas ici (liste vide)
          f"Le comité n'a rien décidé sur : {', '.join(extra)} ; laissez ces clés à leur valeur de pyproject.toml."),
     ])
 
