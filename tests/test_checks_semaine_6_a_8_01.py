@@ -16,7 +16,8 @@ def test_sign_flip_check(capsys):
     assert not checks.check_sign_flip(lambda g, l, k: [a + k * (b - a) for a, b in zip(g, l)])  # amplifiée, pas renversée
     assert "signe moins" in capsys.readouterr().out
     assert not checks.check_sign_flip(lambda g, l, k: [-k * (b - a) for a, b in zip(g, l)])  # sans les poids globaux
-    assert "pas une différence" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "pas une différence" in out and "en dur" not in out  # le facteur n'est pas en cause : pas de fausse piste
     assert not checks.check_sign_flip(lambda g, l, k: [a - 3.0 * (b - a) for a, b in zip(g, l)])  # k = 3 en dur
     assert "en dur" in capsys.readouterr().out
     assert _not_done(checks.check_sign_flip(_not_written), capsys)

@@ -31,6 +31,10 @@ def test_choose_defence_check(capsys):
     assert not checks.check_choose_defence(
         lambda table, max_cost: table[table[checks.COST] < max_cost][checks.SUCCESS].idxmin())
     assert "≤, pas <" in capsys.readouterr().out
+    # |coût| ≤ max_cost : écarte à tort une défense plus exacte que FedAvg (coût négatif)
+    assert not checks.check_choose_defence(
+        lambda table, max_cost: table[table[checks.COST].abs() <= max_cost][checks.SUCCESS].idxmin())
+    assert "valeur absolue" in capsys.readouterr().out
     # une défense écrite en dur (celle du notebook)
     assert not checks.check_choose_defence(lambda table, max_cost: "bulyan")
     assert not checks.check_choose_defence(lambda table, max_cost: "moyenne")

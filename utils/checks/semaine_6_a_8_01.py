@@ -41,7 +41,7 @@ def check_sign_flip(sign_flip) -> Verdict:
         (shapes, "chaque couche garde sa forme", "Calculez couche par couche, sans aplatir."),
         (values, "les poids envoyés valent w_global − k·(w_local − w_global)", hint),
         (values and other_factor, "le facteur k est un paramètre (essai avec k = 0,7)",
-         "N'écrivez pas le facteur en dur : utilisez l'argument `factor`."),
+         "N'écrivez pas le facteur en dur : utilisez l'argument `factor`." if values else hint),
         (unchanged, "sans apprentissage (w_local = w_global), rien ne bouge", "Si Δ = 0, l'attaquant renvoie w_global."),
     ])
 

@@ -34,6 +34,9 @@ _CASES = [
                   index=["fedavg", "fedtrimmedavg", "fedmedian", "krum"]), 0.05),
     (pd.DataFrame({SUCCESS: [0.97, 0.20, 0.35, 0.08], COST: [0.0, 0.09, 0.03, 0.15]},
                   index=["fedavg", "multikrum", "fedmedian", "bulyan"]), 0.10),
+    # un coût négatif (plus exact que FedAvg) est toujours abordable : |coût| ≤ max_cost l'écarterait à tort
+    (pd.DataFrame({SUCCESS: [0.92, 0.06, 0.30, 0.15], COST: [0.0, -0.08, 0.02, 0.04]},
+                  index=["fedavg", "krum", "fedmedian", "fedtrimmedavg"]), 0.05),
 ]
 
 
@@ -57,6 +60,9 @@ def check_choose_defence(choose_defence) -> Verdict:
             hint = "La limite de coût est un paramètre : utilisez `max_cost`, pas 0,05 écrit en dur."
         elif answers == [table[table[COST] < max_cost][SUCCESS].idxmin() for table, max_cost in _CASES]:
             hint = "« Au plus » max_cost : une défense qui coûte exactement `max_cost` est permise (≤, pas <)."
+        elif answers == [table[table[COST].abs() <= max_cost][SUCCESS].idxmin() for table, max_cost in _CASES]:
+            hint = ("Un coût négatif veut dire une défense plus exacte que FedAvg : elle est abordable. Comparez le "
+                    "coût lui-même à `max_cost`, pas sa valeur absolue.")
     return report("Exercice 1 — quelle défense retenir ?", [
         (known, "un nom de défense du tableau (son index)", "Renvoyez l'index d'une ligne de `table`, par exemple \"bulyan\"."),
         (cheap, "une défense qui coûte au plus `max_cost` d'exactitude propre", hint),
