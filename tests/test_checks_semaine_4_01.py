@@ -85,5 +85,23 @@ def test_mask_headers_check_refuses_wrong_answers(capsys):
     failed_with(capsys, checks.check_mask_headers(lambda text, token="[EN-TETE]": text.lower()))
 
 
+def test_mask_headers_check_refuses_lengths_lists_commas_and_a_fixed_token(capsys):
+    """Cas cachés : une abréviation de 5 lettres (TURBT), deux abréviations séparées par une virgule, un autre `token`."""
+    # « 5 lettres ou plus » : passe CT, EKG, COPD, ERCP, mais masque TURBT
+    failed_with(capsys, checks.check_mask_headers(
+        _regex_answer(r"\b[A-Z]{5,}(?:[ \t]+[A-Z]{2,})*[ \t]*:?|\b[A-Z]+[ \t]*:")), "longueur minimale")
+    # une liste d'abréviations écrite en dur, complétée avec celles que nomment les indices
+    failed_with(capsys, checks.check_mask_headers(
+        _regex_answer(r"\b(?!(?:EKG|MRI|PSA|CT|COPD|ERCP)\b)[A-Z]{2,}(?:[ \t]+[A-Z]{2,})*[ \t]*:?")), "Ne listez pas")
+    # des majuscules jointes par une virgule font un « titre » : « ERCP, CT » masqué
+    word = r"[A-Z][A-Z/&'-]+"
+    failed_with(capsys, checks.check_mask_headers(
+        _regex_answer(rf"\b{word}(?:[ \t,]+{word})*[ \t]*:|\b{word}(?:[ \t,]+{word})+\b")), "virgule")
+    # le jeton par défaut écrit en dur au lieu du paramètre `token`
+    failed_with(capsys, checks.check_mask_headers(
+        lambda text, token="[EN-TETE]": re.sub(rf"\b{word}(?:[ \t]+{word})*[ \t]*:|\b{word}(?:[ \t]+{word})+\b",
+                                               "[EN-TETE]", text)), "paramètre `token`")
+
+
 def test_mask_headers_check_not_done(capsys):
     _not_done(capsys, checks.check_mask_headers(_not_written))

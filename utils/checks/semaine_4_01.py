@@ -87,7 +87,10 @@ _HEADER_CASES = [
 # Cas cachés (absents de l'énoncé) : une liste d'en-têtes écrite à la main ne les connaît pas.
 _LONG_TITLE = ("ORTHOPAEDIC SURGERY FOLLOWUP,PLAN: rest.", ["ORTHOPAEDIC", "SURGERY", "FOLLOWUP", "PLAN"], ["rest."])
 _UNSEEN_HEADER = ("REVIEW OF SYSTEMS: negative.", ["REVIEW", "SYSTEMS"], ["negative."])
-_ABBREVIATIONS = "COPD exacerbation, ERCP and CT done."  # abréviations isolées de 2, 3 et 4 lettres : rien à masquer
+# Abréviations isolées de 2 à 5 lettres (TURBT : résection transurétrale de vessie), dont deux séparées par une virgule :
+# rien à masquer. Une liste d'abréviations écrite en dur, ou « 5 lettres ou plus », ne les connaît pas toutes.
+_ABBREVIATIONS = "COPD exacerbation, ERCP, CT and TURBT done."
+_OTHER_TOKEN = ("EXAM: MRI.", "[X]")  # le paramètre `token` est respecté, pas la valeur par défaut écrite en dur
 
 
 @exercise_check
@@ -103,7 +106,10 @@ def check_mask_headers(mask_headers, token: str = "[EN-TETE]") -> bool:
 
     removed = strings and all(not any(h in out for h in headers) for out, (_, headers, _) in zip(outputs[:4], _HEADER_CASES))
     kept = strings and all(all(k in out for k in keep) for out, (_, _, keep) in zip(outputs, cases))
-    token_used = strings and all(token in out for out in outputs)
+    other_text, other_token = _OTHER_TOKEN
+    other = call_answer(mask_headers, other_text, token=other_token, name="mask_headers")
+    token_used = (strings and all(token in out for out in outputs) and isinstance(other, str)
+                  and other_token in other and "EXAM" not in other)
     long_title = strings and clean(outputs[4], _LONG_TITLE)
     unseen = strings and clean(outputs[5], _UNSEEN_HEADER)
     abbreviated = call_answer(mask_headers, _ABBREVIATIONS, name="mask_headers")
@@ -115,7 +121,9 @@ def check_mask_headers(mask_headers, token: str = "[EN-TETE]") -> bool:
         (strings, "la fonction renvoie du texte", "Renvoyez la chaîne modifiée (`return pattern.sub(...)`)."),
         (removed, "les en-têtes (« MOTS: ») et les titres (deux mots en majuscules ou plus) disparaissent",
          "Deux cas dans l'expression : des mots en majuscules suivis de « : », ou au moins deux mots en majuscules à la suite."),
-        (token_used, f"ils sont remplacés par « {token} »", f"Remplacez chaque en-tête par `token` (par défaut {token!r})."),
+        (token_used, f"ils sont remplacés par « {token} »",
+         f"Remplacez chaque en-tête par le paramètre `token` (par défaut {token!r}), pas par ce texte écrit en dur : "
+         "`mask_headers(\"EXAM: MRI.\", token=\"[X]\")` doit donner « [X] MRI. »."),
         (kept, "le reste du texte est gardé", "Ne retirez que les en-têtes : le texte clinique qui suit doit rester."),
         (long_title, "un titre de trois mots ou plus disparaît en entier (« ORTHOPAEDIC SURGERY FOLLOWUP »)",
          "Un titre peut avoir deux, trois mots ou plus : répétez « espace + mot en majuscules » avec `+`, pas une seule fois."),
@@ -123,6 +131,8 @@ def check_mask_headers(mask_headers, token: str = "[EN-TETE]") -> bool:
          "Décrivez la FORME d'un en-tête (mots en majuscules, puis « : »), pas une liste d'en-têtes connus."),
         (abbreviation, "une abréviation isolée (EKG, MRI, PSA, mais aussi CT ou COPD) n'est pas un en-tête",
          "Un seul mot en majuscules sans « : » est une abréviation médicale, quelle que soit sa longueur (CT, EKG, COPD) : "
-         "il faut au moins deux mots en majuscules à la suite, ou un « : ». Ne listez pas les abréviations à garder."),
+         "il faut au moins deux mots en majuscules séparés par des espaces (une virgule sépare deux abréviations, "
+         "elle ne fait pas un titre), ou un « : ». Ne listez pas les abréviations à garder, et ne fixez pas de "
+         "longueur minimale."),
         (unchanged, "un texte sans en-tête ne change pas", "Sans majuscules, rien ne doit être remplacé."),
     ])
