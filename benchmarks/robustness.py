@@ -6,7 +6,7 @@ Usage (depuis la racine du dépôt) ::
     python -m benchmarks.robustness --json robustesse.json --rounds 2 --seeds 0 1 2
     python -m benchmarks.robustness --tiny                # deux cases, deux graines, pour le test unitaire
 
-Protocole (celui des notebooks `semaine_6_a_8/01_attaques` et `02_defenses`) : 7 hôpitaux de 78 images (découpage
+Protocole (celui des notebooks `semaine_6_a_8/01_attaques` et `02_defenses` ; le nombre de tours est `--rounds`) : 7 hôpitaux de 78 images (découpage
 IID stratifié de BreastMNIST, miroir hors ligne par défaut), un modèle commun déjà entraîné (`pretrained_weights`,
 il tient lieu des tours honnêtes déjà faits), puis `--rounds` tours Flower pendant lesquels les hôpitaux 0 et 1
 attaquent :
@@ -16,8 +16,8 @@ attaquent :
   sur la moitié de leurs images, **sans en ajouter** (même `num-examples`, donc même poids dans FedAvg) ;
 - défenses : les stratégies de Flower `FedAvg` (aucune), `FedMedian`, `FedTrimmedAvg` (β = 0,3 : 2 valeurs retirées
   de chaque côté sur 7), `Krum`, `Bulyan` (f = 1 : contre 2 attaquants, hors de sa garantie) et
-  `DifferentialPrivacyServerSideFixedClipping` (écrêtage à la norme d'une mise à jour honnête, σ = 0,05 : ε ≈ 750,
-  un écrêtage avec un bruit faible, pas une garantie de confidentialité).
+  `DifferentialPrivacyServerSideFixedClipping` (écrêtage à la norme d'une mise à jour honnête, σ = 0,05 : ε ≈ 520 sur
+  2 tours, ≈ 750 sur 3, ≈ 1 190 sur 5 ; un écrêtage avec un bruit faible, pas une garantie de confidentialité).
 
 Tout est mesuré sur la **validation** (78 images), là où le notebook compare et choisit ; le test n'est pas lu ici.
 Chaque graine change le découpage, le modèle de départ et l'entraînement ; chaque case `"attaque/défense"` donne
@@ -25,7 +25,8 @@ la moyenne et l'écart-type sur les graines de `clean_acc` (exactitude propre), 
 dérobée : part des images de vraie classe ≠ « malin », déclencheur posé, classées « malignes » ; attaques non
 ciblées : part des images bien classées par la même défense sans attaque que l'attaque fait mal classer ; sans
 attaque, `trigger_rate` : le plancher du déclencheur sur un modèle honnête). Les réglages `dp/sigma=...` donnent ε
-(borne haute du comptable PRV, δ = 1e-5, un hôpital ajouté ou retiré), la plus grande AUC qu'une attaque
+(borne haute du comptable PRV, δ = 1e-5, contribution d'un hôpital remplacée par zéro ; hôpital ajouté ou
+retiré : colonne à sensibilité 2C), la plus grande AUC qu'une attaque
 d'appartenance puisse atteindre sous cette garantie (hôpital, et patiente : sensibilité 2C), l'AUC du modèle et
 l'AUC mesurée de l'attaque d'appartenance (membres : l'entraînement des hôpitaux ; non-membres : la validation),
 pour un modèle entraîné **à partir de zéro** (2 tours × 20 époques locales).

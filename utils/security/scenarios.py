@@ -159,8 +159,9 @@ def dp_training(federation: dict, noise_multiplier: float, clipping_norm: float,
 
     `DifferentialPrivacyServerSideFixedClipping` de Flower écrête chaque mise à jour à `clipping_norm` et ajoute
     à la moyenne un bruit gaussien d'écart-type σ·C/n (les 7 hôpitaux ont le même nombre d'images : FedAvg les
-    pondère à égalité, ce que ce calibrage suppose). ε (hôpital ajouté ou retiré, δ = 1e-5) est la borne haute
-    du comptable (`dp_epsilon`). L'attaque d'appartenance vise l'entraînement réuni (membres) contre la
+    pondère à égalité, ce que ce calibrage suppose). ε (δ = 1e-5) est la borne haute du comptable (`dp_epsilon`) pour
+    le voisinage « la contribution d'un hôpital remplacée par zéro » (sensibilité C) ; pour un hôpital vraiment
+    ajouté ou retiré, la moyenne peut bouger de 2C/n : c'est le ε de `dp_epsilon(..., group_size=2)`. L'attaque d'appartenance vise l'entraînement réuni (membres) contre la
     validation (non-membres, jamais vus par le modèle) ; tout est mesuré sur la validation.
     Renvoie `epsilon`, `auc`, `clean_acc`, `mia_auc`, `mia_ci` (`Interval` bootstrap à 95 %), `loss_gap`, `weights`.
     """
