@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .chest_xray_mirror import make_chest_xray_mirror
-from .sources import DataSourceError, resolve_source
+from .sources import DataSourceError, find_folder, resolve_source
 
 KAGGLE_HANDLE = "paultimothymooney/chest-xray-pneumonia"
 SPLITS = ("train", "val", "test")
@@ -48,7 +48,8 @@ def load_chest_xray(root: str | Path | None = None, source: str = "auto") -> pd.
         base, description = Path(root), f"dossier local {root}"
         print(f"Source des données : {description}")
     else:
-        base, description = resolve_source(source, KAGGLE_HANDLE, make_chest_xray_mirror)
+        base, description = resolve_source(source, KAGGLE_HANDLE, make_chest_xray_mirror,
+                                           "miroir hors ligne (images générées, même arborescence que Kaggle)")
     dataset_dir = find_chest_xray_dir(base)
     rows, ignored = [], []
     for split in SPLITS:
@@ -74,19 +75,8 @@ def load_chest_xray(root: str | Path | None = None, source: str = "auto") -> pd.
 
 def find_chest_xray_dir(base: str | Path, max_depth: int = 3) -> Path:
     """Le dossier le moins profond qui contient train/, val/ et test/ (hors `__MACOSX`) : pas la copie en double."""
-    base = Path(base)
-    if not base.is_dir():
-        raise DataSourceError(f"Dossier introuvable : {base}\nArborescence attendue : {EXPECTED_LAYOUT}")
-    level = [base]
-    for _ in range(max_depth + 1):
-        for folder in level:
-            if all((folder / split).is_dir() for split in SPLITS):
-                return folder
-        level = sorted(child for folder in level for child in folder.iterdir()
-                       if child.is_dir() and child.name != "__MACOSX" and not child.name.startswith("."))
-    found = ", ".join(sorted(p.name for p in base.iterdir())[:8]) or "dossier vide"
-    raise DataSourceError(f"Aucun dossier avec train/, val/ et test/ dans {base} (contenu : {found}).\n"
-                          f"Arborescence attendue : {EXPECTED_LAYOUT}")
+    return find_folder(base, lambda folder: all((folder / split).is_dir() for split in SPLITS), EXPECTED_LAYOUT,
+                       what="dossier avec train/, val/ et test/", max_depth=max_depth)
 
 
 def patient_id(file_name: str) -> str:

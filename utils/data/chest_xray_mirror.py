@@ -17,7 +17,6 @@ miroir de PneumoniaMNIST (`medmnist_mirror.chest_radiograph`).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
@@ -25,6 +24,7 @@ import numpy as np
 
 from ..runtime import data_dir, is_fast
 from .medmnist_mirror import chest_radiograph
+from .sources import cached_mirror
 
 MIRROR_VERSION = 1
 # Nombre de PATIENTS par partie et classe ; le vrai jeu a 1341/3875 images en train, 8/8 en val, 234/390 en test.
@@ -43,55 +43,51 @@ def make_chest_xray_mirror(root: Path | str | None = None, patients: dict | None
     size_range = tuple(size_range or ((96, 128) if fast else (160, 256)))
     root = Path(root) if root else data_dir() / f"chest_xray_mirror_{'fast' if fast else 'full'}"
     params = {"version": MIRROR_VERSION, "patients": patients, "size_range": list(size_range), "seed": seed}
-    marker = root / "chest_xray_mirror.json"
-    if marker.exists() and json.loads(marker.read_text()) == params:
-        return root
-    rng = np.random.default_rng(seed)
-    base = root / "chest_xray"
-    person, image_number, study = 1, 1, 1
-    for split in ("train", "val", "test"):
-        for label in ("NORMAL", "PNEUMONIA"):
-            folder = base / split / label
-            folder.mkdir(parents=True, exist_ok=True)
-            for old in folder.glob("*.jpeg"):
-                old.unlink()
-            written = 0
-            for _ in range(patients[split][label]):
-                if label == "NORMAL":
-                    prefix = "NORMAL2-" if rng.random() < 0.3 else ""
-                    n_images = 1 if rng.random() < 0.85 else 2
-                    names = [f"{prefix}IM-{study:04d}-{k + 1:04d}" for k in range(n_images)]
-                    kinds = ["normal"] * n_images
-                    study += 1
-                else:
-                    kind = "bacteria" if rng.random() < 0.65 else "virus"
-                    n_images = int(rng.choice([1, 1, 2, 3, 4]))
-                    names, kinds = [], []
-                    for _k in range(n_images):
-                        names.append(f"person{person}_{kind}_{image_number}")
-                        kinds.append(kind)
-                        image_number += 1
-                    person += 1
-                if split == "val":
-                    names, kinds = names[: VAL_IMAGES - written], kinds[: VAL_IMAGES - written]
-                for name, kind in zip(names, kinds):
-                    height = int(rng.integers(*size_range))
-                    width = int(height * rng.uniform(1.1, 1.45))
-                    image = chest_radiograph(kind, height, width, rng, contrast_shift=split == "test")
-                    image = (image - image.min()) / (image.max() - image.min() + 1e-6) * 255
-                    cv2.imwrite(str(folder / f"{name}.jpeg"), image.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 85])
-                    written += 1
-    _write_duplicates_and_macos_files(base, rng)
-    marker.write_text(json.dumps(params))
-    return root
+
+    def write(target: Path) -> None:
+        rng = np.random.default_rng(seed)
+        base = target / "chest_xray"
+        person, image_number, study = 1, 1, 1
+        for split in ("train", "val", "test"):
+            for label in ("NORMAL", "PNEUMONIA"):
+                folder = base / split / label
+                folder.mkdir(parents=True)
+                written = 0
+                for _ in range(patients[split][label]):
+                    if label == "NORMAL":
+                        prefix = "NORMAL2-" if rng.random() < 0.3 else ""
+                        n_images = 1 if rng.random() < 0.85 else 2
+                        names = [f"{prefix}IM-{study:04d}-{k + 1:04d}" for k in range(n_images)]
+                        kinds = ["normal"] * n_images
+                        study += 1
+                    else:
+                        kind = "bacteria" if rng.random() < 0.65 else "virus"
+                        n_images = int(rng.choice([1, 1, 2, 3, 4]))
+                        names, kinds = [], []
+                        for _k in range(n_images):
+                            names.append(f"person{person}_{kind}_{image_number}")
+                            kinds.append(kind)
+                            image_number += 1
+                        person += 1
+                    if split == "val":
+                        names, kinds = names[: VAL_IMAGES - written], kinds[: VAL_IMAGES - written]
+                    for name, kind in zip(names, kinds):
+                        height = int(rng.integers(*size_range))
+                        width = int(height * rng.uniform(1.1, 1.45))
+                        image = chest_radiograph(kind, height, width, rng, contrast_shift=split == "test")
+                        image = (image - image.min()) / (image.max() - image.min() + 1e-6) * 255
+                        cv2.imwrite(str(folder / f"{name}.jpeg"), image.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 85])
+                        written += 1
+        _write_duplicates_and_macos_files(base, rng)
+
+    required = [f"chest_xray/{split}/{label}" for split in ("train", "val", "test") for label in ("NORMAL", "PNEUMONIA")]
+    return cached_mirror(root, params, write, required)
 
 
 def _write_duplicates_and_macos_files(base: Path, rng) -> None:
     """La copie `chest_xray/chest_xray/` (un extrait suffit) et quelques fichiers `__MACOSX/._*`."""
     import shutil
 
-    for folder in (base / "chest_xray", base / "__MACOSX"):
-        shutil.rmtree(folder, ignore_errors=True)
     for split in ("train", "val", "test"):
         for label in ("NORMAL", "PNEUMONIA"):
             files = sorted((base / split / label).glob("*.jpeg"))
