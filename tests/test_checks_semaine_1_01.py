@@ -96,6 +96,40 @@ def test_augmentation_constant_fill_mode_fails_and_keras_default_passes(images, 
     assert checks.check_augmentation(default_fill, images)
 
 
+def test_augmentation_upside_down_rotation_fails(images, capsys):
+    import keras
+    from keras import layers
+
+    # RandomRotation(0.5) : jusqu'à ± 180°, la peau en bas la moitié du temps (un retournement haut-bas déguisé)
+    turned = keras.Sequential([layers.RandomRotation(0.5, fill_mode="reflect", seed=1),
+                               layers.RandomZoom(0.1, fill_mode="reflect", seed=1),
+                               layers.RandomContrast(0.2, value_range=(0, 1), seed=1)])
+    assert not checks.check_augmentation(turned, images)
+    assert "fraction de tour" in capsys.readouterr().out
+
+
+def test_augmentation_vertical_flip_in_a_nested_sequential_fails(images, capsys):
+    import keras
+    from keras import layers
+
+    nested = keras.Sequential([keras.Sequential([layers.RandomFlip("vertical", seed=1)]),
+                               layers.RandomZoom(0.1, fill_mode="reflect", seed=1),
+                               layers.RandomContrast(0.2, value_range=(0, 1), seed=1)])
+    assert not checks.check_augmentation(nested, images)
+    assert "la profondeur a un sens" in capsys.readouterr().out
+
+
+def test_augmentation_nearest_fill_mode_gets_a_hint_that_names_it(images, capsys):
+    import keras
+    from keras import layers
+
+    nearest = keras.Sequential([layers.RandomRotation(0.04, fill_mode="nearest", seed=1),
+                                layers.RandomZoom(0.1, fill_mode="reflect", seed=1),
+                                layers.RandomContrast(0.2, value_range=(0, 1), seed=1)])
+    assert not checks.check_augmentation(nearest, images)
+    assert "vous avez 'nearest'" in capsys.readouterr().out
+
+
 def test_augmentation_not_done(images, capsys):
     verdict = checks.check_augmentation(None, images)
     assert not verdict and verdict.not_done

@@ -88,6 +88,13 @@ def test_signed_gap_fails_even_when_the_largest_gap_of_the_models_is_positive(ca
     assert "Sans valeur absolue" in capsys.readouterr().out
 
 
+def test_first_layer_only_gets_its_own_hint_not_the_absolute_value_one(capsys):
+    weights = [np.zeros((2, 2), "float32"), np.zeros(2, "float32")]
+    assert not checks.check_flower_agreement(lambda a, b: float(np.abs(a[0] - b[0]).max()), weights, weights)
+    output = capsys.readouterr().out
+    assert "Vous ne regardez que la 1ʳᵉ couche" in output and "Sans valeur absolue" not in output
+
+
 def test_flower_agreement_detects_models_that_differ(capsys):
     a, _ = _weights()
     assert not checks.check_flower_agreement(_reference_gap, a, [a[0] + 0.5, a[1]])

@@ -7,6 +7,17 @@ import pandas as pd
 from . import call_answer, ensure_done, exercise_check, report
 
 
+MAX_ROTATION = 0.125  # en fraction de tour (Keras) : ± 45°
+
+
+def _all_layers(model) -> list:
+    """Les couches d'un modèle, en descendant dans les `Sequential` imbriqués."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.extend(_all_layers(layer) if hasattr(layer, "layers") else [layer])
+    return found
+
+
 @exercise_check
 def check_augmentation(data_augmentation, images, value_range=(0.0, 1.0)) -> bool:
     """Exercice 1 : un pipeline Keras d'augmentation qui garde la forme, la plage de valeurs, et transforme vraiment les images."""
@@ -14,12 +25,19 @@ def check_augmentation(data_augmentation, images, value_range=(0.0, 1.0)) -> boo
     batch = np.asarray(images[:4], dtype=np.float32)
     augmented = np.asarray(call_answer(data_augmentation, batch, training=True, name="data_augmentation"))
     unchanged = np.asarray(data_augmentation(batch, training=False))
-    layers = list(getattr(data_augmentation, "layers", []))
+    layers = _all_layers(data_augmentation)  # y compris celles d'un Sequential imbriqué
     kinds = {type(layer).__name__ for layer in layers}
     vertical = [type(layer).__name__ for layer in layers if "vertical" in str(getattr(layer, "mode", ""))]
+    # Une rotation de plus d'un huitième de tour (± 45°) met la peau sur le côté, voire en bas (0,5 : la tête en
+    # bas, comme un retournement haut-bas) : ce n'est plus une sonde « tenue un peu autrement ».
+    too_turned = [float(np.max(np.abs(np.ravel(layer.factor)))) for layer in layers
+                  if type(layer).__name__ == "RandomRotation" and hasattr(layer, "factor")
+                  and float(np.max(np.abs(np.ravel(layer.factor)))) > MAX_ROTATION]
     # Keras 3 remplit par défaut en miroir (« reflect ») : seule une autre valeur, donnée exprès, est refusée.
     not_reflect = [type(layer).__name__ for layer in layers
                    if hasattr(layer, "fill_mode") and getattr(layer, "fill_mode") != "reflect"]
+    modes = sorted({str(getattr(layer, "fill_mode")) for layer in layers
+                    if hasattr(layer, "fill_mode") and getattr(layer, "fill_mode") != "reflect"})
     low, high = value_range
     same_shape = augmented.shape == batch.shape
     in_range = bool(np.isfinite(augmented).all()) and augmented.min() >= low - 1e-4 and augmented.max() <= high + 1e-4
@@ -37,9 +55,14 @@ def check_augmentation(data_augmentation, images, value_range=(0.0, 1.0)) -> boo
         (not vertical, "pas de retournement haut-bas",
          "en échographie, la profondeur a un sens (la peau en haut, l'ombre sous la lésion) : "
          "RandomFlip(\"horizontal\") seulement"),
+        (not too_turned, f"une rotation légère (au plus ± {360 * MAX_ROTATION:g}°)",
+         f"RandomRotation({max(too_turned, default=0):g}) tourne l'image jusqu'à ± {360 * max(too_turned, default=0):g}° "
+         "(le facteur est une fraction de tour) : la peau passerait sur le côté ou en bas. Une sonde n'est "
+         "tenue qu'un peu autrement : un facteur de 0,05 (± 18°) suffit"),
         (not not_reflect, "fill_mode=\"reflect\" sur les couches qui remplissent des bords",
-         f"{', '.join(sorted(set(not_reflect)))} : donnez fill_mode=\"reflect\" (avec \"constant\", des coins "
-         "noirs apparaissent, qu'aucune échographie ne montre)"),
+         f"{', '.join(sorted(set(not_reflect)))} : donnez fill_mode=\"reflect\" (vous avez "
+         f"{', '.join(repr(m) for m in modes)} ; avec \"constant\", des coins noirs apparaissent, avec \"nearest\" "
+         "ou \"wrap\", des bandes étirées ou des morceaux déplacés, qu'aucune échographie ne montre)"),
         (in_range, f"les pixels restent dans la plage des images d'entrée [{low:g}, {high:g}]",
          "les images sont entre 0 et 1 : donnez value_range=(0, 1) à RandomContrast / RandomBrightness "
          "(par défaut, Keras suppose 0–255), et pas de Rescaling"),

@@ -122,8 +122,15 @@ def check_flower_agreement(max_abs_gap, scratch_weights, flower_weights, toleran
     probe_ok = number(probe) and abs(float(probe) - 3.0) < 1e-9
     probe_hint = "Pour chaque couche, `np.abs(a - b).max()`, puis le maximum sur les couches."
     if number(probe) and abs(float(probe) - 0.5) < 1e-9:
-        probe_hint = ("Sans valeur absolue, un écart négatif est ignoré : ici a − b vaut −3 dans la 2ᵉ couche. "
-                      + probe_hint)
+        # 0,5 : le plus grand écart de la 1ʳᵉ couche. Les deux listes échangées départagent les deux erreurs :
+        # sans valeur absolue, b − a vaut +3 dans la 2ᵉ couche (on trouve 3) ; la 1ʳᵉ couche seule redonne 0,5 ou 0.
+        swapped = call_answer(max_abs_gap, copy.deepcopy(probe_b), copy.deepcopy(probe_a), name="max_abs_gap")
+        if number(swapped) and abs(float(swapped) - 3.0) < 1e-9:
+            probe_hint = ("Sans valeur absolue, un écart négatif est ignoré : ici a − b vaut −3 dans la 2ᵉ couche. "
+                          + probe_hint)
+        else:
+            probe_hint = ("Vous ne regardez que la 1ʳᵉ couche : le plus grand écart (3) est dans la 2ᵉ. Parcourez "
+                          "toutes les couches (zip(weights_a, weights_b)). " + probe_hint)
     computed = number(got) and abs(float(got) - true_gap) <= 1e-9
     same_shapes = [np.shape(a) for a in scratch_weights] == [np.shape(b) for b in flower_weights]
     return report(f"Exercice 2 — FedAvg à la main contre FedAvg de Flower (tolérance {tolerance:g})", [
