@@ -28,7 +28,7 @@ import numpy as np
 
 from ..runtime import data_dir
 from .medmnist_mirror import make_medmnist_mirror
-from .sources import DataSourceError, host_reachable
+from .sources import DataSourceError, RealSource, resolve
 
 ZENODO_HOST = "zenodo.org"
 # Adresses et sommes MD5 publiées par le projet MedMNIST (medmnist 3.0, medmnist/info.py), 28×28 pixels.
@@ -49,7 +49,6 @@ OFFICIAL_FILES = {
     },
 }
 KEYS = ("train_images", "train_labels", "val_images", "val_labels", "test_images", "test_labels")
-SOURCES = ("auto", "zenodo", "offline")
 EXPECTED_LAYOUT = ("un fichier {flag}.npz (celui de MedMNIST) avec les clés " + ", ".join(KEYS)
                    + " ; images uint8 de forme (N, 28, 28) ou (N, 28, 28, 3), étiquettes (N, 1)")
 
@@ -139,28 +138,13 @@ def read_npz(path: str | Path, flag: str = "medmnist") -> dict:
 
 def resolve_medmnist_source(flag: str, source: str = "auto") -> tuple[Path, str]:
     """Renvoie (chemin du fichier npz, description de la source) et affiche la source retenue."""
-    if source not in SOURCES:
-        raise DataSourceError(f"source={source!r} inconnue : choisissez parmi {', '.join(SOURCES)}.")
     info = _info(flag)
     cached = data_dir() / "medmnist" / f"{flag}.npz"
-    mirror_text = "miroir hors ligne (images synthétiques, même format que le fichier MedMNIST)"
-    if source == "offline":
-        path, description = make_medmnist_mirror(flag), mirror_text
-    elif cached.is_file() and md5sum(cached) == info["md5"]:
-        path, description = cached, f"MedMNIST officiel (déjà téléchargé dans {cached})"
-    elif source == "zenodo":
-        path, description = download_medmnist(flag), f"MedMNIST officiel ({info['url']})"
-    elif not host_reachable(ZENODO_HOST):
-        print(f"Zenodo injoignable ({ZENODO_HOST}) : repli sur le miroir hors ligne.")
-        path, description = make_medmnist_mirror(flag), mirror_text.replace("(", "(Zenodo injoignable ; ", 1)
-    else:
-        try:
-            path, description = download_medmnist(flag), f"MedMNIST officiel ({info['url']})"
-        except DataSourceError as error:
-            print(f"{error}\n→ Repli sur le miroir hors ligne.")
-            path, description = make_medmnist_mirror(flag), mirror_text.replace("(", "(échec du téléchargement ; ", 1)
-    print(f"Source des données : {description}")
-    return path, description
+    real = RealSource(key="zenodo", label=f"MedMNIST officiel ({info['url']})", host=ZENODO_HOST,
+                      fetch=lambda: download_medmnist(flag),
+                      cached=lambda: cached if cached.is_file() and md5sum(cached) == info["md5"] else None)
+    return resolve(source, real, lambda: make_medmnist_mirror(flag),
+                   "miroir hors ligne (images synthétiques, même format que le fichier MedMNIST)")
 
 
 def download_medmnist(flag: str, destination: str | Path | None = None, timeout: float = 60.0) -> Path:
