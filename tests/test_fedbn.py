@@ -3,23 +3,13 @@ import numpy as np
 import pytest
 
 
-def _bn_model():
-    import keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization(momentum=0.5, name="bn"),
-                              keras.layers.Dense(6, activation="relu", name="dense_in"),
-                              keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="binary_crossentropy", metrics=["accuracy"])
-    return model
+from test_federated import _bn_model
+from test_federated import _shifted_clients as _shifted_training_clients
 
 
 def _shifted_clients():
-    rng = np.random.default_rng(1)
-    clients = []
-    for shift in (0.0, 3.0, 6.0):
-        x = (rng.normal(size=(48, 4)) + shift).astype("float32")
-        clients.append((x, (x[:, 0] > shift).astype("float32"), x[:12], (x[:12, 0] > shift).astype("float32")))
-    return clients
+    """Les trois hôpitaux décalés de test_federated, chacun avec ses 12 premiers patients en validation."""
+    return [(x, y, x[:12], y[:12]) for x, y in _shifted_training_clients()]
 
 
 def test_fedbn_client_sends_only_shared_arrays_and_server_averages_only_those():
