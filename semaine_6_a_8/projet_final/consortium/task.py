@@ -231,6 +231,8 @@ def fit_proximal(model, x, y, *, epochs: int, batch_size: int, mu: float) -> dic
     """L'entraînement local de FedProx : des pas `proximal_step` sur des lots mélangés, `epochs` fois."""
     global_weights = [tf.constant(w) for w in model.trainable_variables]  # les poids reçus du serveur
     mu = tf.constant(mu, dtype=tf.float32)
+    if not model.optimizer.built:  # ses variables naissent ici : `proximal_step`, déjà tracé, ne peut plus en créer
+        model.optimizer.build(model.trainable_variables)
     # Ordre des exemples tiré de la graine de Keras : même résultat d'une exécution à l'autre.
     rng = np.random.default_rng(int(tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int64)))
     losses = []
