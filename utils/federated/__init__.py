@@ -32,4 +32,5 @@ __all__ = [
     "plot_label_distribution",
     "plot_round_curves",
     "run_flower_simulation",
+    "weights_nbytes",
 ]
