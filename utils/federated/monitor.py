@@ -46,7 +46,6 @@ class Monitor:
         self.val: dict[int, dict] = {}
         self.result = None
         self.cancel = threading.Event()
-        self.done = threading.Event()
         self.round_started = started
         self.node_to_client: dict[int, int] = {}
 

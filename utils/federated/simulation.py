@@ -158,8 +158,6 @@ def run_flower_simulation(
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
         raise RuntimeError(f"La simulation Flower a échoué : {type(error).__name__}: {error}") from error
-    finally:
-        monitor.done.set()
     if monitor.result is None:
         raise RuntimeError("La simulation Flower s'est terminée sans résultat (le serveur n'a pas fini ses tours).")
     history = monitor.dataframe()
