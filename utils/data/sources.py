@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-SOURCES = ("auto", "kaggle", "offline")  # pour les jeux de données Kaggle
-
 
 class DataSourceError(RuntimeError):
     """Données introuvables ou mal formées ; le message (en français) dit ce qui était attendu."""
