@@ -6,6 +6,7 @@ Usage (depuis la racine du dépôt) ::
     python -m benchmarks.medmnist --data pneumoniamnist.npz      # le fichier officiel de MedMNIST (ou son dossier)
     python -m benchmarks.medmnist --train-subset 3882 --positive-share 0.9   # entraînement coupé comme dans l'issue 18
     python -m benchmarks.medmnist --diagnose --json resultats.json
+    python -m benchmarks.medmnist --train-subset 3882 --seeds 42 7 123   # plusieurs graines : moyenne ± écart-type
 
 Protocole :
 
@@ -28,6 +29,11 @@ Protocole :
 5. `--diagnose` : pourquoi le centralisé sur trois appareils est-il sous la référence ? Trois mesures sur le même
    test : AUC moyenne des trois hôpitaux (au lieu d'une AUC sur leurs scores réunis), le même centralisé entraîné
    et testé **sans** appareils simulés, et le centralisé avec arrêt précoce sur la validation (jusqu'à `EPOCHS`).
+
+6. `--seeds` : le banc entier pour chaque graine (partage de Dirichlet, bruit des appareils, initialisation, ordre des
+   lots), puis la moyenne et l'écart-type de chaque AUC (`utils.statistics.seed_summary`). Une AUC calculée sur les
+   scores de trois hôpitaux réunis varie beaucoup d'une graine à l'autre : un seul chiffre ne suffit pas pour
+   comparer le miroir au vrai fichier.
 
 Chaque recette est chronométrée (`seconds`). Les chiffres obtenus sur le miroir sont dans `MIRROR_FIGURES`.
 """
@@ -296,6 +302,27 @@ def run_benchmark(data: dict, epochs: int = EPOCHS, rounds: int = ROUNDS, seed: 
     return results
 
 
+SEED_SUMMARY_KEYS = ("test_auc", *(f"{name}_auc" for name in RECIPES), "gap_to_pooled", "pooled_mean_hospital_auc")
+
+
+def summarize_seeds(runs: dict) -> dict:
+    """{clé: moyenne, écart-type et valeurs sur les graines} pour chaque chiffre de `SEED_SUMMARY_KEYS`."""
+    from utils.statistics import seed_summary
+
+    summary = {key: seed_summary([run[key] for run in runs.values()]) for key in SEED_SUMMARY_KEYS}
+    summary["best_federated"] = {seed: run["best_federated"] for seed, run in runs.items()}
+    return summary
+
+
+def print_seed_summary(summary: dict, seeds) -> None:
+    print(f"Sur {len(seeds)} graines ({', '.join(map(str, seeds))}) : moyenne ± écart-type (valeurs)")
+    for key in SEED_SUMMARY_KEYS:
+        cell = summary[key]
+        values = ", ".join(f"{v:.3f}" for v in cell["values"])
+        print(f"  {key:28s} {cell['mean']:.3f} ± {cell['sd']:.3f}   ({values})")
+    print(f"  meilleure recette fédérée (validation) : {summary['best_federated']}")
+
+
 def print_table(results: dict, source: str) -> None:
     print(f"PneumoniaMNIST — {source}")
     print(f"  entraînement : {results['train_size']} images, {results['train_positive_share']:.0%} de pneumonies")
@@ -329,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-subset", type=int, help="garder ce nombre d'images d'entraînement (ex. 3882)")
     parser.add_argument("--positive-share", type=float, default=0.9, help="part de pneumonies du sous-ensemble (0,9)")
     parser.add_argument("--diagnose", action="store_true", help="mesurer pourquoi le centralisé est sous la référence")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[SEED],
+                        help=f"graines (par défaut {SEED}) ; plusieurs : moyenne et écart-type de chaque AUC")
     parser.add_argument("--verbose", action="store_true", help="une ligne par tour fédéré")
     args = parser.parse_args(argv)
 
@@ -352,12 +381,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.train_subset:
         data = cut_training(data, args.train_subset, args.positive_share)
         source += f", entraînement coupé à {args.train_subset} images"
-    started = time.perf_counter()
-    results = run_benchmark(data, epochs=args.epochs, rounds=args.rounds, verbose=args.verbose, diagnose=args.diagnose)
-    results["source"] = source
-    results["seconds"]["total"] = round(time.perf_counter() - started, 1)
-    print_table(results, results["source"])
-    print(f"  durée totale : {results['seconds']['total']:.0f} s")
+    runs = {}
+    for seed in args.seeds:
+        started = time.perf_counter()
+        results = run_benchmark(data, epochs=args.epochs, rounds=args.rounds, seed=seed, verbose=args.verbose,
+                                diagnose=args.diagnose)
+        results["source"], results["seed"] = source, seed
+        results["seconds"]["total"] = round(time.perf_counter() - started, 1)
+        print_table(results, f"{source}, graine {seed}")
+        print(f"  durée totale : {results['seconds']['total']:.0f} s")
+        runs[seed] = results
+    if len(runs) > 1:
+        results = {"source": source, "seeds": args.seeds, "summary": summarize_seeds(runs), "runs": runs}
+        print_seed_summary(results["summary"], args.seeds)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
         print(f"Résultats écrits dans {args.json}")

@@ -40,18 +40,13 @@ import time
 
 import numpy as np
 
+from utils.statistics import seed_summary
+
 ATTACKS = ("none", "label_flip", "sign_flip", "backdoor")
 DEFENCES = ("fedavg", "fedmedian", "fedtrimmedavg", "krum", "bulyan", "dp")
 DP_SIGMAS = (0.0, 0.2, 0.5, 1.0)
 GRID_NOISE = 0.05  # σ de la colonne `dp` de la grille
 METRICS = ("clean_acc", "auc", "attack_success", "trigger_rate")
-
-
-def summary(values) -> dict:
-    """Moyenne et écart-type (ddof = 1, 0 pour une seule graine) d'une liste de mesures."""
-    values = [float(v) for v in values]
-    sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    return {"mean": round(float(np.mean(values)), 4), "sd": round(sd, 4), "values": [round(v, 4) for v in values]}
 
 
 def run(*, rounds: int = 2, local_epochs: int = 1, attacks=ATTACKS, defences=DEFENCES, sigmas=DP_SIGMAS,
@@ -99,7 +94,7 @@ def run(*, rounds: int = 2, local_epochs: int = 1, attacks=ATTACKS, defences=DEF
         "source": per_seed[seeds[0]]["source"]}}
     for key in per_seed[seeds[0]]["cells"]:
         first = per_seed[seeds[0]]["cells"][key]
-        results[key] = {metric: summary([per_seed[s]["cells"][key][metric] for s in seeds])
+        results[key] = {metric: seed_summary([per_seed[s]["cells"][key][metric] for s in seeds])
                         for metric in first if isinstance(first[metric], (int, float)) and metric != "epsilon"}
         for metric in ("epsilon", "max_attack_auc", "max_attack_auc_patient"):
             if metric in first:

@@ -74,3 +74,15 @@ def test_benchmark_runs_end_to_end_and_chooses_on_validation(tiny_file, tmp_path
 def test_bad_data_is_a_clear_error(tmp_path, capsys):
     assert bench.main(["--data", str(tmp_path / "absent.npz")]) == 2
     assert "introuvable" in capsys.readouterr().err
+
+
+def test_seed_summary_gives_the_mean_and_spread_of_each_auc(capsys):
+    keys = dict.fromkeys(bench.SEED_SUMMARY_KEYS, 0.0)
+    runs = {42: {**keys, "pooled_auc": 0.80, "best_federated": "fedavg"},
+            7: {**keys, "pooled_auc": 0.94, "best_federated": "fedbn"}}
+    summary = bench.summarize_seeds(runs)
+    assert summary["pooled_auc"]["mean"] == 0.87 and abs(summary["pooled_auc"]["sd"] - 0.099) < 1e-3
+    assert summary["pooled_auc"]["values"] == [0.8, 0.94]
+    assert summary["best_federated"] == {42: "fedavg", 7: "fedbn"}
+    bench.print_seed_summary(summary, [42, 7])
+    assert "0.870 ± 0.099" in capsys.readouterr().out

@@ -211,7 +211,9 @@ def test_a_failing_client_stops_the_run_quickly_with_its_message(flower, engine)
     assert time.perf_counter() - started < (120 if engine == "ray" else 30)  # Ray démarre à chaque appel
     assert "fragile" in str(error.value) and "capteur débranché" in str(error.value)
     assert error.value.client == "fragile"
-    # Le moteur reste utilisable après l'échec.
+    if engine == "ray":
+        return  # Ray repart de zéro à chaque appel : rien à réutiliser après l'échec
+    # Le moteur local reste utilisable après l'échec (même processus, modèles gardés).
     history, _ = run_flower_simulation(_tiny_model, clients, num_rounds=1, verbose=False, engine=engine)
     assert len(history[history["client"] != "global"]) == 3
 

@@ -3,7 +3,7 @@ import pytest
 from scipy.stats import bootstrap
 from sklearn.metrics import f1_score, roc_auc_score
 
-from utils.statistics import Interval, bootstrap_interval, paired_difference
+from utils.statistics import Interval, bootstrap_interval, paired_difference, seed_summary
 
 
 def _scores(n=300, seed=0, signal=1.0):
@@ -101,3 +101,9 @@ def test_bad_input_gets_a_french_message():
         bootstrap_interval([0, 1], [0.1, 0.2], "f1")
     with pytest.raises(ValueError, match="définie que sur"):
         bootstrap_interval([0] * 30, np.arange(30.0), n_boot=200)
+
+
+def test_seed_summary_is_mean_and_sample_sd():
+    cell = seed_summary([0.5, 0.7])
+    assert cell["mean"] == 0.6 and abs(cell["sd"] - 0.1414) < 1e-4
+    assert seed_summary([0.3])["sd"] == 0.0

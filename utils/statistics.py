@@ -1,11 +1,13 @@
 """Intervalles de confiance par bootstrap : une métrique, et l'écart entre deux modèles sur les mêmes éléments.
 
-Un seul module pour tout le cours. Deux fonctions :
+Un seul module pour tout le cours. Trois fonctions :
 
 - `bootstrap_interval(y_true, y_score, metric)` : la métrique et son intervalle bootstrap (percentiles) ;
 - `paired_difference(y_true, score_a, score_b, metric)` : l'écart `métrique(a) − métrique(b)` et son intervalle
   **apparié** : chaque tirage reprend les mêmes éléments pour les deux modèles. C'est ainsi qu'on compare deux
   modèles évalués sur le même test ; deux intervalles qui se chevauchent ne disent pas que l'écart est nul.
+- `seed_summary(values)` : moyenne et écart-type d'une mesure répétée avec plusieurs graines (bancs d'essai) :
+  l'autre incertitude, celle de l'entraînement lui-même (partage des données, initialisation, ordre des lots).
 
 Les tirages sont faits d'un coup (une matrice d'indices `n_boot × n`, graine fixée) ; l'AUC, l'exactitude,
 la sensibilité, la spécificité et la moyenne sont calculées pour tous les tirages à la fois.
@@ -134,3 +136,10 @@ def paired_difference(y_true, score_a, score_b, metric: str | Callable = "auc", 
     point = (_evaluate(metric, y_true, a, everything) - _evaluate(metric, y_true, b, everything))[0]
     index = _indices(len(y_true), n_boot, seed)
     return _interval(point, _evaluate(metric, y_true, a, index) - _evaluate(metric, y_true, b, index), level)
+
+
+def seed_summary(values) -> dict:
+    """Moyenne et écart-type (ddof = 1 ; 0 pour une seule graine) d'une mesure répétée avec plusieurs graines."""
+    values = [float(v) for v in values]
+    sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return {"mean": round(float(np.mean(values)), 4), "sd": round(sd, 4), "values": [round(v, 4) for v in values]}
