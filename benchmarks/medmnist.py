@@ -70,8 +70,8 @@ REAL_FIGURES_ISSUE_18 = {"test_auc": 0.963, "pooled_auc": 0.788, "fedavg_auc": 0
                          "fedbn_auc_old_evaluation": 0.780}
 # Sur le miroir (MIRROR_VERSION 1) coupé de la même façon, trois graines (machine de 2 cœurs partagée ; `run_benchmark`
 # sur les données de `python -m benchmarks.medmnist --train-subset 3882 --positive-share 0.9 --seeds 42 7 123`, la
-# graine 42 avec `--diagnose`). Moyenne, écart-type (ddof = 1) et valeurs par graine (42, 7, 123). Une AUC sur les scores de trois
-# hôpitaux réunis varie de 0,01 à 0,14 d'une graine à l'autre : le vrai fichier n'a été mesuré qu'avec une graine.
+# graine 42 avec `--diagnose`). Moyenne, écart-type (ddof = 1) et valeurs par graine (42, 7, 123). D'une graine à
+# l'autre, ces AUC bougent jusqu'à 0,14 (centralisé : 0,682 à 0,821) ; le vrai fichier n'a été mesuré qu'avec une graine.
 # Écarts des moyennes au vrai fichier : référence −0,02, centralisé −0,03, FedAvg −0,03, FedProx −0,06.
 MIRROR_FIGURES = {
     "test_auc": {"mean": 0.942, "sd": 0.005, "values": [0.942, 0.937, 0.947]},
