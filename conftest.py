@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("COURSE_FAST", "1")
+from utils.notebooks import use_test_environment
+
+use_test_environment()  # mode FAST, OpenBLAS sur un fil : voir `utils.notebooks.TEST_ENVIRONMENT`
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
 os.environ.setdefault("FLWR_DISABLE_UPDATE_CHECK", "1")

@@ -567,6 +567,20 @@ def _rewrite_links(text: str, config: dict) -> str:
     return _GIT_URL.sub(install_url(config), text)
 
 
+# L'environnement des exécutions de test (CI, `record`, `run_twice`) : mode FAST, et NumPy/SciPy sur un seul fil
+# (OpenBLAS), car deux processus de test se partagent deux cœurs : chacun lancerait sinon deux fils par calcul, qui
+# se disputent les cœurs (mesuré : −12 % sur deux notebooks fédérés, sorties vérifiées identiques).
+# TensorFlow garde ses fils : les réduire change ses sommes, donc des chiffres enregistrés.
+TEST_ENVIRONMENT = {"COURSE_FAST": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def use_test_environment(*, override: bool = False) -> None:
+    """Fixe l'environnement des exécutions de test ; sans `override`, une valeur déjà choisie (`COURSE_FAST=0`) reste."""
+    for name, value in TEST_ENVIRONMENT.items():
+        if override or name not in os.environ:
+            os.environ[name] = value
+
+
 def record(paths: list[Path], root: Path = ROOT, timeout: int = 900) -> None:
     """Exécute des solutions en mode FAST et y enregistre les sorties des cellules `check`.
 
@@ -578,7 +592,7 @@ def record(paths: list[Path], root: Path = ROOT, timeout: int = 900) -> None:
 
     from nbclient import NotebookClient
 
-    os.environ["COURSE_FAST"] = "1"
+    use_test_environment(override=True)  # les sorties enregistrées sont celles du mode FAST
     with tempfile.TemporaryDirectory(prefix="cours-record-") as fresh_data, \
             mock.patch.dict(os.environ, {"COURSE_DATA_DIR": fresh_data}):
         for path in paths:
@@ -597,7 +611,7 @@ def run_twice(path: Path, timeout: int = 900) -> tuple[list[str], list[str]]:
     """
     from nbclient import NotebookClient
 
-    os.environ["COURSE_FAST"] = "1"
+    use_test_environment(override=True)  # comme en CI
     nb = read(path)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(Path(path).parent)}})

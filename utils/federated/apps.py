@@ -66,8 +66,9 @@ def fit_proximal(model, x, y, *, epochs: int, batch_size: int, mu: float, shuffl
     mu = tf.constant(mu, dtype=tf.float32)
     if not model.optimizer.built:  # ses variables naissent ici : `proximal_step`, déjà tracé, ne peut plus en créer
         model.optimizer.build(model.trainable_variables)
-    # Ordre des exemples tiré de la graine de Keras : même résultat d'une exécution à l'autre.
-    rng = np.random.default_rng(int(tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int64)))
+    # Ordre des exemples tiré de la graine de NumPy, que le client fixe à chaque tour : même résultat d'une
+    # exécution à l'autre (un tirage eager de TensorFlow, lui, poursuivrait sa suite d'un appel à l'autre).
+    rng = np.random.default_rng(np.random.randint(2**31 - 1))
     losses = []
     for _ in range(epochs):
         order = rng.permutation(len(x)) if shuffle else np.arange(len(x))

@@ -2,7 +2,8 @@
 
 Le `ClientApp` (voir `apps.make_client_app`) appelle `ClientLoader(partition_id, server_round)` à chaque message :
 on lui rend le modèle, optimiseur remis à neuf (comme un client qui vient de recevoir le modèle), graine fixée à
-`seed + 1000 * tour + client`, et les données du client. Dans ce processus (par défaut), le modèle est aussi repris
+`seed + 1000 * tour + client` (sans vider le cache des noyaux de TensorFlow : `tensorflow_internals`), et les
+données du client. Dans ce processus (par défaut), le modèle est aussi repris
 d'une simulation à l'autre (`model_reuse.reuse_model`) ; avec `engine="ray"`, chaque acteur Ray garde le sien.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .model_reuse import check_compiled, reuse_model
+from .tensorflow_internals import set_seeds_keeping_kernels
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,12 @@ class ClientLoader:
         self.spec = spec
 
     def __call__(self, partition_id: int, server_round: int):
-        import keras
-
         state = _client_state(self.spec)
         model = state["model"]
         for variable, start in zip(model.optimizer.variables, state["optimizer_start"]):
             variable.assign(start)
-        keras.utils.set_random_seed(self.spec.seed + 1000 * int(server_round) + int(partition_id))
+        # `keras.utils.set_random_seed`, sans vider le cache des noyaux de TensorFlow (voir `tensorflow_internals`)
+        set_seeds_keeping_kernels(self.spec.seed + 1000 * int(server_round) + int(partition_id))
         return model, self.spec.data[int(partition_id)]
 
 
