@@ -39,6 +39,7 @@ SLOW_TESTS = (
     "tests/test_federated.py::test_local_engine_and_strategy_factory",
     "tests/test_federated.py::test_the_simulation_runs_the_apps",
     "tests/test_federated.py::test_a_learners_print_in_local_train",
+    "tests/test_federated.py::test_the_ray_engine_runs",
     "tests/test_federated.py::test_no_red_flower_warning",
     "tests/test_security.py::test_membership_inference_on_a_memorising_model",
     "tests/test_security.py::test_model_poisoning_mod_in_a_flower_simulation",
