@@ -95,4 +95,5 @@ def test_the_mirror_figures_written_in_the_code_are_consistent():
         assert abs(np.std(cell["values"], ddof=1) - cell["sd"]) < 1e-3, key
     gaps = {key: bench.MIRROR_FIGURES[key]["mean"] - bench.REAL_FIGURES_ISSUE_18[key]
             for key in ("test_auc", "pooled_auc", "fedavg_auc", "fedprox_auc")}
-    assert all(abs(gap) <= 0.065 for gap in gaps.values()), gaps  # ce que dit le commentaire de MIRROR_FIGURES
+    tolerance = {"fedprox_auc": 0.09}  # ce que dit le commentaire de MIRROR_FIGURES : FedProx −0,09, les autres ≤ 0,065
+    assert all(abs(gap) <= tolerance.get(key, 0.065) for key, gap in gaps.items()), gaps
