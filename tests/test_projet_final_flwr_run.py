@@ -7,7 +7,9 @@ Trois scénarios, lancés par la fixture : la simulation, puis les deux déploie
 l'essentiel de son temps à attendre : démarrage des processus, battements de cœur de Flower) ; chaque test
 vérifie le sien :
 - `flwr run .` en simulation, un tour ;
-- déploiement avec TLS, deux tours complets ;
+- déploiement avec TLS, un tour complet (entraînement et évaluation chez les trois hôpitaux : chaque message lance
+  un processus `flwr-clientapp` qui importe TensorFlow ; un second tour ne teste rien de plus et coûtait six
+  processus) ;
 - déploiement sans TLS, un hôpital tué pendant son premier entraînement.
 """
 import threading
@@ -31,11 +33,11 @@ def _simulation(folder):
     return {"results": results, "workdir": workdir}
 
 
-def _two_rounds_with_tls(folder):
+def _one_round_with_tls(folder):
     certificates = generate_certificates(APP, folder / "certificates")
     deployment = LocalDeployment(APP, folder / "deploiement", num_hospitals=3, certificates=folder / "certificates")
     with deployment:
-        results = deployment.run({**COMMON, "num-server-rounds": 2, "results-dir": str(folder / "resultats"),
+        results = deployment.run({**COMMON, "num-server-rounds": 1, "results-dir": str(folder / "resultats"),
                                   "run-name": "tls"}, timeout=600)
         ports_open_during_run = all(port_open(port) for port in deployment.ports.values())
     return {"deployment": deployment, "results": results, "certificates": certificates,
@@ -71,7 +73,7 @@ def scenarios(tmp_path_factory):
     # La simulation d'abord, seule : Ray démarre mal sur une machine saturée (« node timed out during startup »).
     simulation = _simulation(tmp_path_factory.mktemp("simulation"))
     with ThreadPoolExecutor(max_workers=2) as pool:
-        tls = pool.submit(_two_rounds_with_tls, tmp_path_factory.mktemp("tls"))
+        tls = pool.submit(_one_round_with_tls, tmp_path_factory.mktemp("tls"))
         killed = pool.submit(_one_hospital_killed, tmp_path_factory.mktemp("panne"))
         return {"simulation": simulation, "tls": tls.result(), "killed": killed.result()}
 
@@ -85,17 +87,17 @@ def test_flwr_run_in_simulation_completes_and_leaves_no_superlink_behind(scenari
     assert processes_mentioning(str(outcome["workdir"])) == []  # la SuperLink d'arrière-plan de `flwr run` est arrêtée
 
 
-def test_three_hospitals_with_tls_run_two_rounds_and_everything_stops(scenarios):
+def test_three_hospitals_with_tls_run_a_round_and_everything_stops(scenarios):
     outcome = scenarios["tls"]
     assert {path.name for path in outcome["certificates"].values()} == {"ca.crt", "ca.key", "server.pem", "server.key"}
     assert outcome["ports_open_during_run"]
     results = outcome["results"]
-    assert [row["round"] for row in results["rounds"]] == [1, 2]
+    assert [row["round"] for row in results["rounds"]] == [1]
     assert all({"train_loss", "evaluate_loss", "evaluate_auc"} <= set(row) for row in results["rounds"])
-    assert results["model_path"].exists() and results["config"]["num-server-rounds"] == 2
+    assert results["model_path"].exists() and results["config"]["num-server-rounds"] == 1
     deployment = outcome["deployment"]
     log = (deployment.logs / "flwr_run_tls.log").read_text(encoding="utf-8")
-    assert log.count("entraînement : 3/3 hôpitaux ont répondu") == 2  # les trois hôpitaux, à chaque tour
+    assert log.count("entraînement : 3/3 hôpitaux ont répondu") == 1  # les trois hôpitaux
     assert deployment.leftovers() == {"processes": {}, "ports": {}}  # ni processus orphelin, ni port ouvert
 
 
