@@ -29,7 +29,8 @@ def test_hospital_specific_words_check(capsys):
     union = lambda vocabulary, hospitals: set(vocabulary)  # noqa: E731
     failed_with(capsys, checks.check_hospital_specific_words(union, VOCABULARY, HOSPITALS), "plusieurs hôpitaux")
     first_only = lambda vocabulary, hospitals: set(hospitals[0]) - set().union(*hospitals[1:])  # noqa: E731
-    failed_with(capsys, checks.check_hospital_specific_words(first_only, VOCABULARY, HOSPITALS))
+    failed_with(capsys, checks.check_hospital_specific_words(first_only, VOCABULARY, HOSPITALS),
+                "Il manque « cast »", "TOUS les hôpitaux")
     _not_done(capsys, checks.check_hospital_specific_words(_not_written, VOCABULARY, HOSPITALS))
 
 
@@ -47,24 +48,76 @@ def test_hospital_specific_words_check_wrong_answers_from_review(capsys):
     failed_with(capsys, checks.check_hospital_specific_words(per_hospital, VOCABULARY, HOSPITALS), "un ensemble par hôpital")
 
 
+def _right_bytes(weights, num_clients):
+    return sum(w.nbytes for w in weights) * num_clients * 2
+
+
 def test_bytes_per_round_check(capsys):
-    assert checks.check_bytes_per_round(lambda weights, n: sum(w.nbytes for w in weights) * n * 2)
+    assert checks.check_bytes_per_round(_right_bytes)
+    assert checks.check_bytes_per_round(lambda weights, n: float(_right_bytes(weights, n)))  # un flottant juste
     capsys.readouterr()
     failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: sum(w.nbytes for w in weights) * n), "deux sens")
-    failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: sum(w.size for w in weights) * 4 * n * 2))  # float32
     failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: sum(w.nbytes for w in weights) * 2),
-                "nombre de clients")
+                "nombre de clients", "ne change pas quand `num_clients`")
     failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: sum(w.nbytes for w in weights) * n * 3),
                 "évaluation")
     _not_done(capsys, checks.check_bytes_per_round(_not_written))
 
 
+def test_bytes_per_round_check_wrong_answers_from_review(capsys):
+    # 3 clients écrits en dur (les hôpitaux du notebook) : l'exemple a 5 clients, et 2 puis 5 donnent le même résultat
+    hard_coded = lambda weights, n: sum(w.nbytes for w in weights) * 3 * 2  # noqa: E731
+    failed_with(capsys, checks.check_bytes_per_round(hard_coded), "écrit en dur", "Vous multipliez par 3")
+    # 4 octets par nombre, en dur : juste en float32, faux en float64
+    four_bytes = lambda weights, n: sum(w.size for w in weights) * 4 * n * 2  # noqa: E731
+    failed_with(capsys, checks.check_bytes_per_round(four_bytes), "ne change pas en float64")
+    # w.size : des nombres, pas des octets
+    sizes = lambda weights, n: sum(w.size for w in weights) * n * 2  # noqa: E731
+    failed_with(capsys, checks.check_bytes_per_round(sizes), "`w.size` compte des nombres")
+    # le premier tableau seulement (les poids de la base, sans le biais)
+    first_only = lambda weights, n: weights[0].nbytes * n * 2  # noqa: E731
+    failed_with(capsys, checks.check_bytes_per_round(first_only), "premier tableau")
+    # une réponse qui n'est pas un nombre
+    failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: str(_right_bytes(weights, n))),
+                "Renvoyez un nombre")
+
+
+def _gain(scores):
+    return (scores["fédéré"] - scores["local"]).idxmax()
+
+
+OWN = pd.DataFrame({"local": [0.42, 0.19, 0.29], "fédéré": [0.55, 0.52, 0.61],
+                    "écart fédéré − local [IC apparié]": ["0.133 [0.001 ; 0.227]", "0.327 [0.147 ; 0.464]",
+                                                         "0.323 [0.051 ; 0.534]"]},
+                   index=["centre cœur et digestif", "clinique ortho-neuro", "hôpital général"])
+
+
 def test_most_helped_hospital_check(capsys):
-    table = pd.DataFrame({"local": [0.4, 0.2, 0.7], "fédéré": [0.8, 0.5, 0.9]}, index=["A", "B", "C"])
-    assert checks.check_most_helped_hospital("A", table)  # gain 0.4
+    assert checks.check_most_helped_hospital(_gain, OWN)
+    assert checks.check_most_helped_hospital(lambda s: (s["fédéré"] - s["local"]).sort_values().index[-1], OWN)
     capsys.readouterr()
-    failed_with(capsys, checks.check_most_helped_hospital("C", table), "GAIN")  # meilleur score fédéré
-    failed_with(capsys, checks.check_most_helped_hospital("B", table), "différence")  # plus faible score local
-    failed_with(capsys, checks.check_most_helped_hospital("Z", table))
-    _not_done(capsys, checks.check_most_helped_hospital(None, table))
-    assert np.isclose((table["fédéré"] - table["local"]).max(), 0.4)
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: s["fédéré"].idxmax(), OWN), "GAIN")
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: "Z", OWN), "index du tableau")
+    _not_done(capsys, checks.check_most_helped_hospital(_not_written, OWN))
+    _not_done(capsys, checks.check_most_helped_hospital(None, OWN))
+
+
+def test_most_helped_hospital_check_wrong_answers_from_review(capsys):
+    # sur les vraies données, ces méthodes donnent la même réponse que le gain : le tableau jouet les sépare
+    worst_local = lambda s: s["local"].idxmin()  # noqa: E731
+    ratio = lambda s: (s["fédéré"] / s["local"]).idxmax()  # noqa: E731
+    assert worst_local(OWN) == ratio(OWN) == _gain(OWN)
+    failed_with(capsys, checks.check_most_helped_hospital(worst_local, OWN), "plus faible score local")
+    failed_with(capsys, checks.check_most_helped_hospital(ratio, OWN), "RAPPORT")
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: (s["local"] - s["fédéré"]).idxmax(), OWN),
+                "signe inversé")
+    # un nom écrit en dur : juste sur le notebook, faux sur le tableau jouet
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: "clinique ortho-neuro", OWN), "index du tableau")
+    # une Series (nlargest), une position, un nombre : refusés avec un indice en français, sans planter
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: (s["fédéré"] - s["local"]).nlargest(1), OWN),
+                "Series", "une chaîne")
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: int(np.argmax(s["fédéré"] - s["local"])), OWN),
+                "position")
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: (s["fédéré"] - s["local"]).max(), OWN),
+                "un nombre")
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: [_gain(s)], OWN), "collection")
