@@ -26,6 +26,20 @@ def test_start_vce_imports_ray_backend_late_from_its_module():
     assert hasattr(importlib.import_module(RAY_BACKEND_MODULE), "RayBackend")
 
 
+def test_without_ray_loaded_a_stand_in_module_serves_the_in_process_backend_and_leaves(monkeypatch):
+    """Ray n'est pas importé par le moteur du cours : le module de Flower qui l'importe est remplacé le temps de l'appel."""
+    import sys
+
+    from utils.federated.flower_internals import RAY_BACKEND_MODULE, in_process_backend
+
+    monkeypatch.delitem(sys.modules, RAY_BACKEND_MODULE, raising=False)  # comme dans un noyau neuf
+    with in_process_backend():
+        from flwr.server.superlink.fleet.vce.backend.raybackend import RayBackend  # l'import de start_vce
+
+        assert RayBackend.__name__ == "InProcessBackend"
+    assert RAY_BACKEND_MODULE not in sys.modules  # engine="ray", plus tard, chargera le vrai module
+
+
 def test_backend_interface_is_the_one_in_process_backend_implements():
     from flwr.server.superlink.fleet.vce.backend.backend import Backend
 

@@ -4,10 +4,14 @@ Pourquoi : `flwr.simulation.run_simulation` exécute toujours les clients dans d
 (Colab et la CI, 2 cœurs), Ray ne fait tourner qu'un client à la fois, coûte 10 à 30 s de démarrage à chaque simulation
 et cache les `print()` des clients. `in_process_backend()` fait exécuter par Flower, le temps d'un appel, chaque
 `ClientApp` dans ce processus, l'un après l'autre : même `ServerApp`, même `ClientApp`, même stratégie, mêmes messages.
+Sans importer Ray : son import coûte 1,5 s par noyau et affiche sous la cellule une ligne
+« INFO util.py -- Missing packages: ['ipywidgets'] » qu'un apprenant prend pour une erreur.
 
 Ce qu'on suppose de Flower (vérifié par le test de contrat) :
 - `flwr.server.superlink.fleet.vce.vce_api.start_vce` importe `RayBackend` depuis le module
-  `flwr.server.superlink.fleet.vce.backend.raybackend` au moment de créer le moteur (import tardif) ;
+  `flwr.server.superlink.fleet.vce.backend.raybackend` au moment de créer le moteur (import tardif) : si ce module
+  n'est pas encore chargé, un module de remplacement posé le temps de l'appel dans `sys.modules` suffit (Ray n'est
+  pas importé) ; s'il l'est déjà (après `engine="ray"`), on remplace sa classe le temps de l'appel ;
 - un moteur est une sous-classe de `flwr.server.superlink.fleet.vce.backend.backend.Backend` qui définit
   `build`, `num_workers`, `is_worker_idle`, `process_message` et `terminate` ;
 - une exception du client est rendue à Flower sous la forme `ClientAppException`, comme le fait son acteur Ray.
@@ -88,19 +92,31 @@ def _in_process_backend_class():
 @contextlib.contextmanager
 def in_process_backend():
     """Le temps du bloc, `run_simulation` de Flower exécute les clients dans ce processus au lieu d'acteurs Ray."""
-    import importlib
+    import sys
+    import types
 
     with _LOCK:
         if _IN_USE["running"]:
             raise RuntimeError("Une simulation Flower tourne déjà dans ce processus : attendez qu'elle se termine.")
         _IN_USE["running"] = True
     try:
-        module = importlib.import_module(RAY_BACKEND_MODULE)
-        original = module.RayBackend
-        module.RayBackend = _in_process_backend_class()
-        try:
-            yield
-        finally:
-            module.RayBackend = original
+        backend_class = _in_process_backend_class()
+        module = sys.modules.get(RAY_BACKEND_MODULE)
+        if module is None:  # le vrai module importerait Ray : un remplaçant, retiré à la fin
+            stand_in = types.ModuleType(RAY_BACKEND_MODULE)
+            stand_in.RayBackend = backend_class
+            sys.modules[RAY_BACKEND_MODULE] = stand_in
+            try:
+                yield
+            finally:
+                if sys.modules.get(RAY_BACKEND_MODULE) is stand_in:
+                    del sys.modules[RAY_BACKEND_MODULE]
+        else:
+            original = module.RayBackend
+            module.RayBackend = backend_class
+            try:
+                yield
+            finally:
+                module.RayBackend = original
     finally:
         _IN_USE["running"] = False
