@@ -19,6 +19,7 @@ Ce qu'on suppose de Flower (vérifié par le test de contrat) :
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import threading
@@ -99,6 +100,9 @@ def in_process_backend():
         if _IN_USE["running"]:
             raise RuntimeError("Une simulation Flower tourne déjà dans ce processus : attendez qu'elle se termine.")
         _IN_USE["running"] = True
+    # Flower appelle `gc.collect()` à chaque conversion de poids (`ArrayRecord`, keep_input=False : Bulyan, QFedAvg…) ;
+    # gelés, les objets déjà là (TensorFlow, le notebook : des centaines de milliers) ne sont pas reparcourus à chaque fois.
+    gc.freeze()
     try:
         backend_class = _in_process_backend_class()
         module = sys.modules.get(RAY_BACKEND_MODULE)
@@ -119,4 +123,5 @@ def in_process_backend():
             finally:
                 module.RayBackend = original
     finally:
+        gc.unfreeze()
         _IN_USE["running"] = False
