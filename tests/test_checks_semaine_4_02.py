@@ -48,6 +48,13 @@ def test_hospital_specific_words_check_wrong_answers_from_review(capsys):
     failed_with(capsys, checks.check_hospital_specific_words(per_hospital, VOCABULARY, HOSPITALS), "un ensemble par hôpital")
 
 
+def test_hospital_specific_words_check_without_return(capsys):
+    def forgets_return(vocabulary, hospitals):
+        counts = Counter(word for words in hospitals for word in set(words))
+        {word for word in vocabulary if counts[word] == 1}  # calculé, jamais renvoyé
+    failed_with(capsys, checks.check_hospital_specific_words(forgets_return, VOCABULARY, HOSPITALS), "il manque `return`")
+
+
 def _right_bytes(weights, num_clients):
     return sum(w.nbytes for w in weights) * num_clients * 2
 
@@ -77,9 +84,24 @@ def test_bytes_per_round_check_wrong_answers_from_review(capsys):
     # le premier tableau seulement (les poids de la base, sans le biais)
     first_only = lambda weights, n: weights[0].nbytes * n * 2  # noqa: E731
     failed_with(capsys, checks.check_bytes_per_round(first_only), "premier tableau")
+    # la première couche seulement (poids et biais) : juste sur un modèle d'une couche, faux sur l'exemple à deux
+    first_layer = lambda weights, n: (weights[0].nbytes + weights[1].nbytes) * n * 2  # noqa: E731
+    failed_with(capsys, checks.check_bytes_per_round(first_layer), "la première couche", "TOUTES les couches")
     # une réponse qui n'est pas un nombre
     failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: str(_right_bytes(weights, n))),
                 "Renvoyez un nombre")
+
+
+def test_bytes_per_round_check_units_and_missing_return(capsys):
+    # en mégaoctets (la cellule de l'exercice affiche des Mo) : refusé, avec l'indice des unités
+    failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: _right_bytes(weights, n) / 1e6),
+                "mégaoctets", "OCTETS")
+    failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: _right_bytes(weights, n) / 2**20), "mébioctets")
+    failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: _right_bytes(weights, n) / 1e3), "kilooctets")
+    # une fonction qui calcule sans renvoyer
+    def forgets_return(weights, num_clients):
+        sum(w.nbytes for w in weights) * num_clients * 2
+    failed_with(capsys, checks.check_bytes_per_round(forgets_return), "il manque `return`")
 
 
 def _gain(scores):
@@ -121,3 +143,40 @@ def test_most_helped_hospital_check_wrong_answers_from_review(capsys):
     failed_with(capsys, checks.check_most_helped_hospital(lambda s: (s["fédéré"] - s["local"]).max(), OWN),
                 "un nombre")
     failed_with(capsys, checks.check_most_helped_hospital(lambda s: [_gain(s)], OWN), "collection")
+
+
+def test_most_helped_hospital_check_negative_gaps(capsys):
+    # ces trois réponses sont justes sur le premier tableau jouet et sur OWN (tous les écarts y sont positifs,
+    # ou le plus grand en valeur absolue est positif) : seul le tableau aux écarts tous négatifs les refuse
+    absolute = lambda s: (s["fédéré"] - s["local"]).abs().idxmax()  # noqa: E731
+    squared = lambda s: ((s["fédéré"] - s["local"]) ** 2).idxmax()  # noqa: E731
+    text_column = lambda s: s["écart fédéré − local [IC apparié]"].idxmax()  # noqa: E731
+    for wrong in (absolute, squared, text_column):
+        assert wrong(checks._with_gap_column(checks._TOY_SCORES)) == "C" and wrong(OWN) == _gain(OWN)
+    failed_with(capsys, checks.check_most_helped_hospital(absolute, OWN), "valeur absolue", "Gardez le signe")
+    failed_with(capsys, checks.check_most_helped_hospital(squared, OWN), "valeur absolue (ou le carré)")
+    failed_with(capsys, checks.check_most_helped_hospital(text_column, OWN), "colonne de TEXTE", "« -0.300 »")
+    # sur le tableau aux écarts négatifs, « local − fédéré » donne la même réponse que la valeur absolue : il reste
+    # refusé (premier tableau), avec l'indice du signe inversé
+    reversed_sign = lambda s: (s["local"] - s["fédéré"]).idxmax()  # noqa: E731
+    negative = checks._with_gap_column(checks._ALL_NEGATIVE)
+    assert reversed_sign(negative) == absolute(negative) == text_column(negative) != _gain(negative)
+    failed_with(capsys, checks.check_most_helped_hospital(reversed_sign, OWN), "signe inversé")
+
+
+def test_most_helped_hospital_check_best_local_global_table_and_missing_return(capsys):
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: s["local"].idxmax(), OWN), "meilleur score local")
+    # la fonction lit le tableau du notebook au lieu de son paramètre
+    module_globals = {"own_scores": OWN}
+    exec("def reads_notebook_table(scores):\n"
+         "    return (own_scores['fédéré'] - own_scores['local']).idxmax()\n", module_globals)
+    failed_with(capsys, checks.check_most_helped_hospital(module_globals["reads_notebook_table"], OWN),
+                "utilisez `scores`, pas `own_scores`")
+    # un nom écrit en dur garde son indice à lui
+    hard_coded = checks.check_most_helped_hospital(lambda s: "clinique ortho-neuro", OWN)
+    out = capsys.readouterr().out
+    assert not hard_coded and "écrit en dur" in out and "own_scores`, le tableau" not in out
+
+    def forgets_return(scores):
+        (scores["fédéré"] - scores["local"]).idxmax()
+    failed_with(capsys, checks.check_most_helped_hospital(forgets_return, OWN), "il manque `return`")

@@ -8,6 +8,8 @@ import pandas as pd
 
 from . import call_answer, exercise_check, report
 
+NO_RETURN_HINT = "Votre fonction ne renvoie rien (None) : il manque `return` devant le résultat."
+
 
 def _reference_specific_words(vocabulary, hospital_vocabularies) -> set:
     counts = Counter(word for words in hospital_vocabularies for word in set(words))
@@ -29,9 +31,10 @@ def check_hospital_specific_words(hospital_specific_words, vocabulary, hospital_
     # « fracture » est dans le vocabulaire mais chez aucun hôpital ; « garcia » est chez un hôpital, hors du vocabulaire.
     toy_vocabulary = ["pain", "stent", "knee", "smith", "cast", "fracture"]
     toy_hospitals = [{"pain", "stent", "smith"}, {"pain", "knee", "cast"}, {"pain", "knee", "garcia"}]
-    toy = _as_word_set(call_answer(hospital_specific_words, toy_vocabulary, toy_hospitals, name="hospital_specific_words"))
-    answer = _as_word_set(call_answer(hospital_specific_words, vocabulary, hospital_vocabularies,
-                                      name="hospital_specific_words"))
+    toy_raw = call_answer(hospital_specific_words, toy_vocabulary, toy_hospitals, name="hospital_specific_words")
+    answer_raw = call_answer(hospital_specific_words, vocabulary, hospital_vocabularies, name="hospital_specific_words")
+    toy, answer = _as_word_set(toy_raw), _as_word_set(answer_raw)
+    returns_nothing = toy_raw is None or answer_raw is None
     is_set = toy is not None and answer is not None
     toy_set = toy if toy is not None else set()
     toy_ok = toy_set == {"stent", "smith", "cast"}
@@ -46,14 +49,18 @@ def check_hospital_specific_words(hospital_specific_words, vocabulary, hospital_
     if "garcia" in toy_set:
         hints.append("Vous gardez « garcia », absent du vocabulaire commun : ne parcourez que les mots de `vocabulary`.")
     real_ok = is_set and answer == _reference_specific_words(vocabulary, hospital_vocabularies)
+    toy_hint = ("Comptez, pour chaque mot du vocabulaire, le nombre d'hôpitaux dont l'ensemble de mots le contient ; "
+                "gardez ceux qui valent exactement 1." + "".join(" " + hint for hint in hints))
+    real_hint = "Même calcul sur `vocabulary` et `hospital_vocabularies` (un ensemble de mots par hôpital)."
+    if returns_nothing:  # l'indice du premier point suffit
+        toy_hint = real_hint = ""
     return report("Exercice 1 — les mots qui trahissent un hôpital", [
         (is_set, "un seul ensemble de mots",
+         NO_RETURN_HINT if returns_nothing else
          "Renvoyez UN `set` de mots (des chaînes), pas un ensemble par hôpital ni des nombres."),
         (toy_ok, "exemple : « stent », « smith » (hôpital 0) et « cast » (hôpital 1) ne sont employés que par un hôpital",
-         "Comptez, pour chaque mot du vocabulaire, le nombre d'hôpitaux dont l'ensemble de mots le contient ; "
-         "gardez ceux qui valent exactement 1." + "".join(" " + hint for hint in hints)),
-        (real_ok, "sur le vocabulaire TF-IDF commun des hôpitaux du notebook",
-         "Même calcul sur `vocabulary` et `hospital_vocabularies` (un ensemble de mots par hôpital)."),
+         toy_hint),
+        (real_ok, "sur le vocabulaire TF-IDF commun des hôpitaux du notebook", real_hint),
     ])
 
 
@@ -61,70 +68,99 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+def _same(a, b) -> bool:
+    """Deux nombres égaux, à l'arrondi des flottants près (une réponse en flottant reste juste)."""
+    return bool(np.isclose(a, b, rtol=1e-9, atol=0))
+
+
 @exercise_check
 def check_bytes_per_round(bytes_per_round) -> bool:
     """Exercice 3 : octets échangés par l'entraînement d'un tour (chaque client reçoit puis renvoie tous les poids).
 
-    L'exemple a 5 clients (pas les 3 hôpitaux du notebook), la fonction est aussi appelée avec 2 clients (un nombre
-    de clients écrit en dur ne change pas avec eux), et en float64 (deux fois plus d'octets qu'en float32).
+    L'exemple est un modèle à deux couches (poids et biais de chacune : quatre tableaux), avec 5 clients (pas les
+    3 hôpitaux du notebook) ; la fonction est aussi appelée avec 2 clients (un nombre de clients écrit en dur ne
+    change pas avec eux), et en float64 (deux fois plus d'octets qu'en float32).
     """
-    weights = [np.zeros((100, 8), dtype=np.float32), np.zeros(8, dtype=np.float32)]
+    weights = [np.zeros(shape, dtype=np.float32) for shape in ((100, 8), (8,), (8, 5), (5,))]
     doubles = [w.astype(np.float64) for w in weights]
-    total = sum(w.nbytes for w in weights)            # 3 232 octets : ce que pèse une copie du modèle
+    total = sum(w.nbytes for w in weights)            # 3 412 octets : ce que pèse une copie du modèle
+    first_layer = weights[0].nbytes + weights[1].nbytes
     clients = 5
+    expected = total * clients * 2
     answer = call_answer(bytes_per_round, weights, clients, name="bytes_per_round")
     with_two = call_answer(bytes_per_round, weights, 2, name="bytes_per_round")
     in_doubles = call_answer(bytes_per_round, doubles, clients, name="bytes_per_round")
+    returns_nothing = any(value is None for value in (answer, with_two, in_doubles))
     number = all(_is_number(value) for value in (answer, with_two, in_doubles))
-    right = number and answer == total * clients * 2
+    right = number and _same(answer, expected)
 
-    scales = number and answer * 2 == with_two * clients  # proportionnel au nombre de clients
+    scales = number and _same(answer * 2, with_two * clients)  # proportionnel au nombre de clients
     clients_hint = "Multipliez par le paramètre `num_clients` (chaque client reçoit et renvoie le modèle)."
-    if number and answer == with_two:
+    if number and _same(answer, with_two):
         clients_hint = ("Votre résultat ne change pas quand `num_clients` passe de 2 à 5 : le nombre de clients est "
                         "écrit en dur, ou oublié. Multipliez par le paramètre `num_clients`.")
 
     hint = "Somme des `w.nbytes` de toutes les couches, × nombre de clients, × 2 (le modèle descend puis remonte)."
     if number and not right:
-        diagnosis = {
-            total * clients: "Chaque client reçoit le modèle global ET renvoie le sien : comptez les deux sens (× 2).",
-            total * clients * 3: ("Vous comptez aussi l'envoi du modèle pour l'évaluation fédérée (× 3) : l'exercice "
+        diagnosis = [
+            (total * clients, "Chaque client reçoit le modèle global ET renvoie le sien : comptez les deux sens (× 2)."),
+            (total * clients * 3, "Vous comptez aussi l'envoi du modèle pour l'évaluation fédérée (× 3) : l'exercice "
                                   "demande l'entraînement seulement (descente et remontée, × 2) ; la section suivante "
                                   "ajoute l'évaluation."),
-            total * 2: "Chaque client reçoit et renvoie son modèle : multipliez aussi par le nombre de clients.",
-            total * 3 * 2: ("Vous multipliez par 3, les hôpitaux du notebook : l'exemple a 5 clients. Utilisez le "
+            (total * 2, "Chaque client reçoit et renvoie son modèle : multipliez aussi par le nombre de clients."),
+            (total * 3 * 2, "Vous multipliez par 3, les hôpitaux du notebook : l'exemple a 5 clients. Utilisez le "
                             "paramètre `num_clients`, pas un nombre écrit en dur."),
-            total // 4 * clients * 2: ("`w.size` compte des nombres, pas des octets : `w.nbytes` donne les octets "
+            (total // 4 * clients * 2, "`w.size` compte des nombres, pas des octets : `w.nbytes` donne les octets "
                                        "(4 par nombre en float32)."),
-            weights[0].nbytes * clients * 2: ("Vous ne comptez que le premier tableau : additionnez `w.nbytes` de TOUS "
+            (weights[0].nbytes * clients * 2, "Vous ne comptez que le premier tableau : additionnez `w.nbytes` de TOUS "
                                               "les tableaux de la liste (poids et biais de chaque couche)."),
-        }
-        hint = diagnosis.get(answer, hint)
+            (first_layer * clients * 2, "Vous ne comptez que la première couche (ses poids et son biais) : la liste "
+                                        "contient TOUTES les couches du modèle (ici deux, soit quatre tableaux) ; "
+                                        "additionnez `w.nbytes` de chaque tableau, quel qu'en soit le nombre."),
+            (expected / 1e6, "Vous renvoyez des mégaoctets : renvoyez des OCTETS (la cellule de l'exercice divise "
+                             "elle-même par 1e6 pour afficher des Mo)."),
+            (expected / 2**20, "Vous renvoyez des mébioctets (÷ 2**20) : renvoyez des OCTETS, sans conversion."),
+            (expected / 1e3, "Vous renvoyez des kilooctets : renvoyez des OCTETS, sans conversion."),
+            (expected / 1024, "Vous renvoyez des kibioctets (÷ 1024) : renvoyez des OCTETS, sans conversion."),
+        ]
+        hint = next((text for value, text in diagnosis if _same(answer, value)), hint)
 
-    dtype_ok = number and in_doubles == 2 * answer
+    dtype_ok = number and _same(in_doubles, 2 * answer)
     dtype_hint = "En float64, chaque nombre prend 8 octets au lieu de 4 : `w.nbytes` en tient compte."
-    if number and in_doubles == answer:
+    if number and _same(in_doubles, answer):
         dtype_hint = ("Votre résultat ne change pas en float64 : vous comptez un nombre fixe d'octets par nombre (4 ?). "
                       "`w.nbytes` tient compte du type (4 octets en float32, 8 en float64).")
+    if not number:  # l'indice du premier point suffit : les suivants en découlent
+        clients_hint = hint = dtype_hint = ""
     return report("Exercice 3 — le coût de communication d'un tour", [
-        (number, "un nombre d'octets", "Renvoyez un nombre (un entier), pour chaque appel."),
+        (number, "un nombre d'octets",
+         NO_RETURN_HINT if returns_nothing else "Renvoyez un nombre (un entier), pour chaque appel."),
         (scales, "proportionnel au nombre de clients (essayé avec 2 puis 5 clients)", clients_hint),
-        (right, "poids × clients × 2 sens (entraînement), sur un exemple à 5 clients", hint),
+        (right, "poids × clients × 2 sens (entraînement), sur un modèle à deux couches et 5 clients", hint),
         (dtype_ok, "la taille dépend du type des nombres (float64 : deux fois plus d'octets que float32)", dtype_hint),
     ])
 
 
-# Cinq hôpitaux où chaque façon de se tromper désigne un hôpital différent :
+# Exemple 1 : six hôpitaux où chaque façon de se tromper désigne un hôpital différent :
 # plus faible score local → A ; plus grand gain → C ; plus grand rapport fédéré / local → B ;
-# meilleur score fédéré → D ; plus grand écart « local − fédéré » (le signe inversé) → E.
-_TOY_SCORES = pd.DataFrame({"local": [0.05, 0.10, 0.40, 0.85, 0.60], "fédéré": [0.07, 0.40, 0.75, 0.90, 0.45]},
-                           index=["A", "B", "C", "D", "E"])
+# meilleur score fédéré → D ; plus grand écart « local − fédéré » (le signe inversé) → E ; meilleur score local → F.
+_TOY_SCORES = pd.DataFrame({"local": [0.05, 0.10, 0.40, 0.85, 0.60, 0.92],
+                            "fédéré": [0.07, 0.40, 0.75, 0.90, 0.45, 0.88]},
+                           index=["A", "B", "C", "D", "E", "F"])
+# Exemple 2 : le fédéré fait moins bien partout (écarts −0,05, −0,30, −0,10). Le plus grand écart est le moins
+# négatif (P) ; valeur absolue, carré, « local − fédéré » et `idxmax` sur la colonne de texte (« -0.300 » passe
+# devant « -0.050 », caractère par caractère) désignent tous Q.
+_ALL_NEGATIVE = pd.DataFrame({"local": [0.50, 0.60, 0.40], "fédéré": [0.45, 0.30, 0.30]}, index=["P", "Q", "R"])
+# Exemple 3, pour l'indice seulement : des écarts de signes mêlés (+0,10, −0,40, +0,05). La valeur absolue et le
+# carré désignent Y ; la colonne de texte, X, comme la bonne réponse (une chaîne « 0.… » passe devant « -0.… »).
+_MIXED_SIGNS = pd.DataFrame({"local": [0.30, 0.70, 0.50], "fédéré": [0.40, 0.30, 0.55]}, index=["X", "Y", "Z"])
+_GAP_COLUMN = "écart fédéré − local [IC apparié]"
 
 
 def _with_gap_column(scores: pd.DataFrame) -> pd.DataFrame:
     """Le tableau jouet, avec la même colonne de texte que `own_scores` (l'écart sans son intervalle)."""
     table = scores.copy()
-    table["écart fédéré − local [IC apparié]"] = [f"{gap:.3f}" for gap in table["fédéré"] - table["local"]]
+    table[_GAP_COLUMN] = [f"{gap:.3f}" for gap in table["fédéré"] - table["local"]]
     return table
 
 
@@ -132,6 +168,8 @@ def _hospital_name_problem(answer) -> str | None:
     """Un indice si la réponse n'est pas un nom d'hôpital (une chaîne), sinon None."""
     if isinstance(answer, str):
         return None
+    if answer is None:
+        return NO_RETURN_HINT
     if isinstance(answer, pd.Series):
         return ("Vous renvoyez une Series (par exemple `gains.nlargest(1)`) : renvoyez seulement le NOM de l'hôpital, "
                 "une chaîne, par exemple avec `.idxmax()`.")
@@ -147,20 +185,34 @@ def _hospital_name_problem(answer) -> str | None:
     return f"Renvoyez le nom de l'hôpital, une chaîne (`str`), pas un objet de type {type(answer).__name__}."
 
 
+def _reads_global(function, name: str) -> bool:
+    """Vrai si le code de la fonction lit la variable globale `name` (plutôt que son paramètre)."""
+    code = getattr(function, "__code__", None)
+    return code is not None and name in code.co_names
+
+
 @exercise_check
 def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
     """Exercice 2 : la fonction qui renvoie l'hôpital dont l'écart « fédéré − local » est le plus grand.
 
-    Essayée sur un tableau jouet où le plus faible score local, le plus grand gain, le plus grand rapport
-    fédéré / local et le meilleur score fédéré désignent des hôpitaux différents, puis sur `own_test_scores`
-    (DataFrame indexé par hôpital, colonnes « local » et « fédéré » : macro-F1 sur le test de l'hôpital).
+    Essayée sur deux tableaux jouets, puis sur `own_test_scores` (DataFrame indexé par hôpital, colonnes « local »
+    et « fédéré » : macro-F1 sur le test de l'hôpital ; et la colonne de texte de l'écart). Dans le premier, plus
+    faible et meilleur score local, plus grand gain, plus grand rapport fédéré / local, meilleur score fédéré et
+    « local − fédéré » désignent des hôpitaux différents ; dans le second, tous les écarts sont négatifs, ce qui
+    sépare la bonne réponse de la valeur absolue (ou du carré) de l'écart et de l'`idxmax` de la colonne de texte.
     """
-    toy_table = _with_gap_column(_TOY_SCORES)
-    toy = call_answer(most_helped_hospital, toy_table.copy(), name="most_helped_hospital")
+    tables = [_with_gap_column(toy) for toy in (_TOY_SCORES, _ALL_NEGATIVE, _MIXED_SIGNS)]
+    toy, negative, mixed = (call_answer(most_helped_hospital, table.copy(), name="most_helped_hospital")
+                            for table in tables)
     answer = call_answer(most_helped_hospital, own_test_scores.copy(), name="most_helped_hospital")
-    problem = _hospital_name_problem(toy) or _hospital_name_problem(answer)
+    problem = next(filter(None, map(_hospital_name_problem, (toy, negative, mixed, answer))), None)
     is_name = problem is None
-    in_table = is_name and toy in list(toy_table.index) and answer in list(own_test_scores.index)
+    in_table = is_name and all(value in list(table.index) for value, table in
+                               zip((toy, negative, mixed, answer), (*tables, own_test_scores)))
+    table_hint = "Renvoyez une étiquette de l'index du tableau reçu en argument (pas un nom écrit en dur)."
+    if is_name and not in_table and _reads_global(most_helped_hospital, "own_scores"):
+        table_hint = ("Votre fonction lit `own_scores`, le tableau du notebook : utilisez `scores`, pas `own_scores` "
+                      "(le paramètre qu'elle reçoit ; la vérification lui passe d'autres tableaux).")
 
     toy_ok = in_table and toy == "C"
     hint = "Calculez, pour chaque hôpital, « fédéré − local », puis prenez l'hôpital du plus grand écart (`.idxmax()`)."
@@ -172,19 +224,37 @@ def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
                   "La question porte sur la DIFFÉRENCE « fédéré − local »."),
             "D": "Vous avez pris le meilleur score fédéré ; la question porte sur le GAIN (fédéré − local).",
             "E": "Vous avez pris « local − fédéré » : le gain à fédérer est « fédéré − local » (le signe inversé).",
+            "F": ("Vous avez pris le meilleur score local : la question porte sur le GAIN (fédéré − local), "
+                  "pas sur le modèle local le plus fort."),
         }.get(toy, hint)
+
+    negative_ok = in_table and negative == "P" and mixed == "X"
+    negative_hint = ("Quand le fédéré fait moins bien partout, le plus grand écart « fédéré − local » est le MOINS "
+                     "négatif : calculez l'écart en nombres, avec son signe, puis `.idxmax()`.")
+    if in_table and toy_ok and not negative_ok:
+        if mixed == "X":
+            negative_hint = ("Vous prenez `idxmax` sur la colonne de TEXTE de l'écart : des chaînes se comparent "
+                             "caractère par caractère (« -0.300 » passe devant « -0.050 »). Calculez l'écart en "
+                             "nombres : `scores[\"fédéré\"] - scores[\"local\"]`.")
+        elif mixed == "Y":
+            negative_hint = ("Vous prenez la valeur absolue (ou le carré) de l'écart : un écart négatif (le fédéré "
+                             "fait MOINS bien) n'est pas un gain. Gardez le signe de « fédéré − local ».")
     gains = own_test_scores["fédéré"] - own_test_scores["local"]
     real_ok = in_table and answer == gains.idxmax()
+    real_hint = "Même calcul sur `own_scores`."
     if not is_name:  # l'indice du premier point suffit : les suivants en découlent
-        table_hint = hint = real_hint = ""
-    else:
-        table_hint = "Renvoyez une étiquette de l'index du tableau reçu en argument (pas un nom écrit en dur)."
-        real_hint = "Même calcul sur `own_scores`."
+        table_hint = hint = negative_hint = real_hint = ""
+    elif not in_table:
+        hint = negative_hint = real_hint = ""
+    elif not toy_ok:
+        negative_hint = ""
     return report("Exercice 2 — qui gagne le plus à fédérer ?", [
         (is_name, "un nom d'hôpital (une chaîne)", problem or ""),
         (in_table, "un nom d'hôpital du tableau reçu", table_hint),
-        (toy_ok, "exemple : cinq hôpitaux où plus faible score local, plus grand gain et plus grand rapport "
-                 "fédéré / local désignent trois hôpitaux différents", hint),
+        (toy_ok, "exemple 1 : six hôpitaux où plus faible et meilleur score local, plus grand gain, plus grand "
+                 "rapport fédéré / local et meilleur score fédéré désignent des hôpitaux différents", hint),
+        (negative_ok, "exemple 2 : trois hôpitaux où le fédéré fait moins bien partout (tous les écarts sont "
+                      "négatifs)", negative_hint),
         (real_ok, "sur le tableau `own_scores` du notebook : l'hôpital dont l'écart « fédéré − local » sur son "
                   "propre test est le plus grand", real_hint),
     ])
