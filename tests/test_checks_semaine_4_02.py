@@ -180,3 +180,59 @@ def test_most_helped_hospital_check_best_local_global_table_and_missing_return(c
     def forgets_return(scores):
         (scores["fédéré"] - scores["local"]).idxmax()
     failed_with(capsys, checks.check_most_helped_hospital(forgets_return, OWN), "il manque `return`")
+
+
+def test_most_helped_hospital_check_errors_on_toy_tables(capsys):
+    # des noms d'hôpital écrits en dur : juste sur `own_scores`, KeyError sur les tableaux jouets → un indice, pas de plantage
+    hospitals = list(OWN.index)
+    hard_coded_rows = lambda s: max(hospitals, key=lambda h: s.loc[h, "fédéré"] - s.loc[h, "local"])  # noqa: E731
+    assert hard_coded_rows(OWN) == _gain(OWN)
+    failed_with(capsys, checks.check_most_helped_hospital(hard_coded_rows, OWN),
+                "lève `KeyError` sur un autre tableau", "n'écrivez aucun nom d'hôpital en dur")
+    # lire l'écart dans la colonne de texte (« 0.327 [0.147 ; 0.464] ») : les tableaux jouets ont le même format,
+    # la réponse est donc acceptée au lieu de lever ValueError sur « 0.350 »
+    column = "écart fédéré − local [IC apparié]"
+    parses_text = lambda s: s[column].map(lambda text: float(text.split(" [")[0])).idxmax()  # noqa: E731
+    toy = checks._with_gap_column(checks._TOY_SCORES)
+    assert toy[column].str.fullmatch(r"-?\d\.\d{3} \[-?\d\.\d{3} ; -?\d\.\d{3}\]").all()
+    assert checks.check_most_helped_hospital(parses_text, OWN)
+    capsys.readouterr()
+    # une autre erreur sur les tableaux jouets (ValueError) : même indice, avec son nom
+    def fails_elsewhere(scores):
+        if len(scores) != 3:
+            raise ValueError("trois hôpitaux attendus")
+        return _gain(scores)
+    failed_with(capsys, checks.check_most_helped_hospital(fails_elsewhere, OWN), "lève `ValueError`")
+    # une erreur sur `own_scores` lui-même : un indice aussi, sans planter
+    failed_with(capsys, checks.check_most_helped_hospital(lambda s: s["gain"].idxmax(), OWN),
+                "lève `KeyError` sur `own_scores`")
+
+
+def test_most_helped_hospital_check_normalised_gain(capsys):
+    normalised = lambda s: ((s["fédéré"] - s["local"]) / (1 - s["local"])).idxmax()  # noqa: E731
+    # les tableaux jouets d'avant (sans G) ne la séparaient pas du gain : le septième hôpital le fait
+    before = checks._TOY_SCORES.drop(index="G")
+    assert normalised(before) == _gain(before) == "C" and normalised(checks._TOY_SCORES) == "G"
+    assert normalised(checks._ALL_NEGATIVE) == _gain(checks._ALL_NEGATIVE)
+    failed_with(capsys, checks.check_most_helped_hospital(normalised, OWN), "gain normalisé", "sans division")
+
+
+def test_bytes_per_round_check_reads_notebook_weights(capsys):
+    module_globals = {"initial_weights": [np.zeros((4096, 32), dtype=np.float32), np.zeros(32, dtype=np.float32)]}
+    exec("def reads_notebook_weights(weights, num_clients):\n"
+         "    return sum(w.nbytes for w in initial_weights) * num_clients * 2\n", module_globals)
+    failed_with(capsys, checks.check_bytes_per_round(module_globals["reads_notebook_weights"]),
+                "utilisez `weights`, pas `initial_weights`")
+    # la variable globale lue dans une fonction imbriquée (lambda, compréhension) est repérée aussi
+    exec("def reads_in_lambda(weights, num_clients):\n"
+         "    size = lambda: sum(w.nbytes for w in initial_weights)\n"
+         "    return size() * num_clients * 2\n", module_globals)
+    failed_with(capsys, checks.check_bytes_per_round(module_globals["reads_in_lambda"]),
+                "utilisez `weights`, pas `initial_weights`")
+
+
+def test_hospital_specific_words_hint_names_only_shared_words_kept(capsys):
+    keeps_pain = lambda vocabulary, hospitals: ({"pain"} | _specific(vocabulary, hospitals))  # noqa: E731
+    verdict = checks.check_hospital_specific_words(keeps_pain, VOCABULARY, HOSPITALS)
+    out = capsys.readouterr().out
+    assert not verdict and "plusieurs hôpitaux (« pain »)" in out and "knee" not in out

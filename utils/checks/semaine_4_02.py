@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from . import call_answer, exercise_check, report
+from . import ExerciseNotDone, call_answer, exercise_check, report
 
 NO_RETURN_HINT = "Votre fonction ne renvoie rien (None) : il manque `return` devant le résultat."
 
@@ -42,8 +42,10 @@ def check_hospital_specific_words(hospital_specific_words, vocabulary, hospital_
     if {"stent", "smith"} <= toy_set and "cast" not in toy_set:
         hints.append("Il manque « cast », que seul l'hôpital 1 emploie : parcourez TOUS les hôpitaux, pas seulement "
                      "le premier (un mot propre à n'importe quel hôpital compte).")
-    if "pain" in toy_set or "knee" in toy_set:
-        hints.append("Vous gardez des mots employés par plusieurs hôpitaux (« pain », « knee »).")
+    shared_kept = [word for word in ("pain", "knee") if word in toy_set]
+    if shared_kept:
+        hints.append("Vous gardez des mots employés par plusieurs hôpitaux ("
+                     + ", ".join(f"« {word} »" for word in shared_kept) + ").")
     if "fracture" in toy_set:
         hints.append("Vous gardez « fracture », qu'aucun hôpital n'emploie : il faut exactement UN hôpital (== 1), pas moins de 2.")
     if "garcia" in toy_set:
@@ -71,6 +73,14 @@ def _is_number(value) -> bool:
 def _same(a, b) -> bool:
     """Deux nombres égaux, à l'arrondi des flottants près (une réponse en flottant reste juste)."""
     return bool(np.isclose(a, b, rtol=1e-9, atol=0))
+
+
+def _reads_global(function, name: str) -> bool:
+    """Vrai si le code de la fonction (compréhensions et lambdas comprises) lit la variable globale `name`."""
+    def reads(code) -> bool:
+        return name in code.co_names or any(reads(const) for const in code.co_consts if hasattr(const, "co_names"))
+    code = getattr(function, "__code__", None)
+    return code is not None and reads(code)
 
 
 @exercise_check
@@ -130,6 +140,10 @@ def check_bytes_per_round(bytes_per_round) -> bool:
     if number and _same(in_doubles, answer):
         dtype_hint = ("Votre résultat ne change pas en float64 : vous comptez un nombre fixe d'octets par nombre (4 ?). "
                       "`w.nbytes` tient compte du type (4 octets en float32, 8 en float64).")
+    if number and not right and _reads_global(bytes_per_round, "initial_weights"):
+        hint = ("Votre fonction lit `initial_weights`, les poids du notebook : utilisez `weights`, pas "
+                "`initial_weights` (le paramètre qu'elle reçoit ; la vérification lui passe d'autres poids).")
+        dtype_hint = "Même cause : calculez sur `weights`, le paramètre (la vérification y passe des poids en float64)."
     if not number:  # l'indice du premier point suffit : les suivants en découlent
         clients_hint = hint = dtype_hint = ""
     return report("Exercice 3 — le coût de communication d'un tour", [
@@ -141,12 +155,13 @@ def check_bytes_per_round(bytes_per_round) -> bool:
     ])
 
 
-# Exemple 1 : six hôpitaux où chaque façon de se tromper désigne un hôpital différent :
+# Exemple 1 : sept hôpitaux où chaque façon de se tromper désigne un hôpital différent :
 # plus faible score local → A ; plus grand gain → C ; plus grand rapport fédéré / local → B ;
-# meilleur score fédéré → D ; plus grand écart « local − fédéré » (le signe inversé) → E ; meilleur score local → F.
-_TOY_SCORES = pd.DataFrame({"local": [0.05, 0.10, 0.40, 0.85, 0.60, 0.92],
-                            "fédéré": [0.07, 0.40, 0.75, 0.90, 0.45, 0.88]},
-                           index=["A", "B", "C", "D", "E", "F"])
+# meilleur score fédéré → D ; plus grand écart « local − fédéré » (le signe inversé) → E ; meilleur score local → F ;
+# plus grand gain normalisé (fédéré − local) / (1 − local) → G (0,19 / 0,30 ≈ 0,63, contre 0,35 / 0,60 ≈ 0,58 pour C).
+_TOY_SCORES = pd.DataFrame({"local": [0.05, 0.10, 0.40, 0.85, 0.60, 0.92, 0.70],
+                            "fédéré": [0.07, 0.40, 0.75, 0.90, 0.45, 0.88, 0.89]},
+                           index=["A", "B", "C", "D", "E", "F", "G"])
 # Exemple 2 : le fédéré fait moins bien partout (écarts −0,05, −0,30, −0,10). Le plus grand écart est le moins
 # négatif (P) ; valeur absolue, carré, « local − fédéré » et `idxmax` sur la colonne de texte (« -0.300 » passe
 # devant « -0.050 », caractère par caractère) désignent tous Q.
@@ -158,10 +173,21 @@ _GAP_COLUMN = "écart fédéré − local [IC apparié]"
 
 
 def _with_gap_column(scores: pd.DataFrame) -> pd.DataFrame:
-    """Le tableau jouet, avec la même colonne de texte que `own_scores` (l'écart sans son intervalle)."""
+    """Le tableau jouet, avec une colonne de texte au format de celle de `own_scores` : « écart [basse ; haute] »."""
     table = scores.copy()
-    table[_GAP_COLUMN] = [f"{gap:.3f}" for gap in table["fédéré"] - table["local"]]
+    table[_GAP_COLUMN] = [f"{gap:.3f} [{gap - 0.1:.3f} ; {gap + 0.1:.3f}]"
+                          for gap in table["fédéré"] - table["local"]]
     return table
+
+
+def _call_on_table(function, table):
+    """(réponse, None), ou (None, l'erreur) si la fonction lève une erreur sur ce tableau (pas encore écrite : relancé)."""
+    try:
+        return call_answer(function, table.copy(), name="most_helped_hospital"), None
+    except ExerciseNotDone:
+        raise
+    except Exception as error:  # noqa: BLE001 : toute erreur de l'apprenant devient un indice, sans planter
+        return None, error
 
 
 def _hospital_name_problem(answer) -> str | None:
@@ -185,27 +211,31 @@ def _hospital_name_problem(answer) -> str | None:
     return f"Renvoyez le nom de l'hôpital, une chaîne (`str`), pas un objet de type {type(answer).__name__}."
 
 
-def _reads_global(function, name: str) -> bool:
-    """Vrai si le code de la fonction lit la variable globale `name` (plutôt que son paramètre)."""
-    code = getattr(function, "__code__", None)
-    return code is not None and name in code.co_names
-
-
 @exercise_check
 def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
     """Exercice 2 : la fonction qui renvoie l'hôpital dont l'écart « fédéré − local » est le plus grand.
 
     Essayée sur deux tableaux jouets, puis sur `own_test_scores` (DataFrame indexé par hôpital, colonnes « local »
     et « fédéré » : macro-F1 sur le test de l'hôpital ; et la colonne de texte de l'écart). Dans le premier, plus
-    faible et meilleur score local, plus grand gain, plus grand rapport fédéré / local, meilleur score fédéré et
-    « local − fédéré » désignent des hôpitaux différents ; dans le second, tous les écarts sont négatifs, ce qui
-    sépare la bonne réponse de la valeur absolue (ou du carré) de l'écart et de l'`idxmax` de la colonne de texte.
+    faible et meilleur score local, plus grand gain, plus grand rapport fédéré / local, gain normalisé, meilleur
+    score fédéré et « local − fédéré » désignent des hôpitaux différents ; dans le second, tous les écarts sont
+    négatifs, ce qui sépare la bonne réponse de la valeur absolue (ou du carré) de l'écart et de l'`idxmax` de la
+    colonne de texte. Les tableaux jouets ont la même colonne de texte que `own_scores` (« écart [basse ; haute] ») ;
+    une fonction qui lève une erreur sur eux (un nom d'hôpital écrit en dur) reçoit un indice au lieu de planter.
     """
     tables = [_with_gap_column(toy) for toy in (_TOY_SCORES, _ALL_NEGATIVE, _MIXED_SIGNS)]
-    toy, negative, mixed = (call_answer(most_helped_hospital, table.copy(), name="most_helped_hospital")
-                            for table in tables)
-    answer = call_answer(most_helped_hospital, own_test_scores.copy(), name="most_helped_hospital")
-    problem = next(filter(None, map(_hospital_name_problem, (toy, negative, mixed, answer))), None)
+    answer, real_error = _call_on_table(most_helped_hospital, own_test_scores)
+    (toy, toy_error), (negative, negative_error), (mixed, mixed_error) = (
+        _call_on_table(most_helped_hospital, table) for table in tables)
+    error = next(filter(None, (toy_error, negative_error, mixed_error)), None)
+    if real_error is not None:
+        problem = (f"Votre fonction lève `{type(real_error).__name__}` sur `own_scores` : essayez-la dans la cellule "
+                   "de l'exercice et lisez le message d'erreur.")
+    elif error is not None:
+        problem = (f"Votre fonction lève `{type(error).__name__}` sur un autre tableau (hôpitaux A à G, puis P à R) : "
+                   "n'écrivez aucun nom d'hôpital en dur, calculez sur `scores` reçu.")
+    else:
+        problem = next(filter(None, map(_hospital_name_problem, (toy, negative, mixed, answer))), None)
     is_name = problem is None
     in_table = is_name and all(value in list(table.index) for value, table in
                                zip((toy, negative, mixed, answer), (*tables, own_test_scores)))
@@ -226,6 +256,8 @@ def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
             "E": "Vous avez pris « local − fédéré » : le gain à fédérer est « fédéré − local » (le signe inversé).",
             "F": ("Vous avez pris le meilleur score local : la question porte sur le GAIN (fédéré − local), "
                   "pas sur le modèle local le plus fort."),
+            "G": ("Vous divisez l'écart par ce qui restait à gagner, (fédéré − local) / (1 − local) : c'est un gain "
+                  "normalisé. La question porte sur l'écart lui-même, « fédéré − local », sans division."),
         }.get(toy, hint)
 
     negative_ok = in_table and negative == "P" and mixed == "X"
@@ -251,8 +283,9 @@ def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
     return report("Exercice 2 — qui gagne le plus à fédérer ?", [
         (is_name, "un nom d'hôpital (une chaîne)", problem or ""),
         (in_table, "un nom d'hôpital du tableau reçu", table_hint),
-        (toy_ok, "exemple 1 : six hôpitaux où plus faible et meilleur score local, plus grand gain, plus grand "
-                 "rapport fédéré / local et meilleur score fédéré désignent des hôpitaux différents", hint),
+        (toy_ok, "exemple 1 : sept hôpitaux où plus faible et meilleur score local, plus grand gain, plus grand "
+                 "rapport fédéré / local, gain normalisé et meilleur score fédéré désignent des hôpitaux différents",
+         hint),
         (negative_ok, "exemple 2 : trois hôpitaux où le fédéré fait moins bien partout (tous les écarts sont "
                       "négatifs)", negative_hint),
         (real_ok, "sur le tableau `own_scores` du notebook : l'hôpital dont l'écart « fédéré − local » sur son "
