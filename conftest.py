@@ -53,9 +53,22 @@ SLOW_TESTS = (
 )
 
 
-# Les plus longs d'abord (mesurés en CI : 240 s, 110 s, 65 s) : `--dist loadscope` distribue les modules dans l'ordre
-# de la collecte ; lancé en dernier, le plus long laisse l'autre processus sans travail pendant des minutes.
-LONGEST_FIRST = ("test_projet_final_flwr_run.py", "test_rerun.py", "test_benchmark_robustness.py")
+# Les plus longs d'abord : `--dist loadscope` distribue les modules et les notebooks dans l'ordre de la collecte, et le
+# dernier lancé fixe la fin du run. D'abord les modules de test les plus longs (mesurés en CI : 159, 96, 88, 36, 28 et
+# 22 s), puis les notebooks des dernières semaines (50 à 60 s chacun) avant ceux des premières (5 à 35 s), et les
+# autres tests (des centaines de petits tests) en dernier : ils remplissent la fin sans la prolonger.
+LONGEST_FIRST = ("test_projet_final_flwr_run.py", "test_federated.py", "test_rerun.py", "test_benchmark_robustness.py",
+                 "test_projet_final_app.py", "test_benchmark_medmnist.py")
+
+
+def _longest_first(item) -> tuple:
+    path = Path(str(item.path))
+    if path.name in LONGEST_FIRST:
+        return (0, LONGEST_FIRST.index(path.name))
+    if path.suffix == ".ipynb":
+        week = next((part for part in path.parts if part.startswith("semaine_")), "semaine_0")
+        return (1, -int(week.split("_")[-1]))  # semaine_6_a_8 → 8 : la plus longue d'abord
+    return (2, 0)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -63,8 +76,7 @@ def pytest_collection_modifyitems(config, items):
         path = Path(str(item.path))
         if path.suffix == ".ipynb" or path.name in SLOW_TEST_FILES or item.nodeid.startswith(SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
-    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(Path(str(item.path)).name, len(rank)))  # tri stable : l'ordre reste dedans
+    items.sort(key=_longest_first)  # tri stable : l'ordre des cellules d'un notebook et des tests d'un module reste
 
 
 def _is_student_notebook(item) -> bool:
