@@ -568,8 +568,8 @@ def _rewrite_links(text: str, config: dict) -> str:
 
 
 # L'environnement des exécutions de test (CI, `record`, `run_twice`) : mode FAST, et NumPy/SciPy sur un seul fil
-# (OpenBLAS), car deux processus de test se partagent deux cœurs : chacun lancerait sinon deux fils par calcul, qui
-# se disputent les cœurs (mesuré : −12 % sur deux notebooks fédérés, sorties vérifiées identiques).
+# (OpenBLAS), car plusieurs processus de test se partagent deux cœurs : chacun lancerait sinon deux fils par calcul,
+# qui se disputent les cœurs (mesuré avec deux processus : −12 % sur deux notebooks fédérés, sorties identiques).
 # TensorFlow garde ses fils : les réduire change ses sommes, donc des chiffres enregistrés.
 TEST_ENVIRONMENT = {"COURSE_FAST": "1", "OPENBLAS_NUM_THREADS": "1"}
 
