@@ -236,3 +236,40 @@ def test_hospital_specific_words_hint_names_only_shared_words_kept(capsys):
     verdict = checks.check_hospital_specific_words(keeps_pain, VOCABULARY, HOSPITALS)
     out = capsys.readouterr().out
     assert not verdict and "plusieurs hôpitaux (« pain »)" in out and "knee" not in out
+
+
+def test_most_helped_hospital_check_refuses_interval_bounds(capsys):
+    column = "écart fédéré − local [IC apparié]"
+    lower = lambda s: s[column].map(lambda t: float(t.split("[")[1].split(";")[0])).idxmax()  # noqa: E731
+    upper = lambda s: s[column].map(lambda t: float(t.split(";")[1].rstrip("]"))).idxmax()  # noqa: E731
+    first_number = lambda s: s[column].map(lambda t: float(t.split()[0])).idxmax()  # noqa: E731
+    tables = [checks._with_gap_column(t) for t in (checks._TOY_SCORES, checks._ALL_NEGATIVE, checks._MIXED_SIGNS)]
+    for table in tables:  # chaque borne désigne un autre hôpital que l'écart observé, sur chaque tableau jouet
+        right = _gain(table)
+        assert first_number(table) == right and lower(table) != right and upper(table) != right
+        gaps, low, high = (table[column].str.extract(r"(\S+) \[(\S+) ; (\S+)\]").astype(float)[i] for i in range(3))
+        assert ((low < gaps) & (gaps < high)).all()  # l'écart observé reste dans son intervalle
+    hint = "vous prenez une borne de l'intervalle, pas l'écart observé"
+    failed_with(capsys, checks.check_most_helped_hospital(lower, OWN), hint)
+    failed_with(capsys, checks.check_most_helped_hospital(upper, OWN), hint)
+    assert checks.check_most_helped_hospital(first_number, OWN)
+
+
+def test_hospital_specific_words_and_bytes_checks_report_errors_in_french(capsys):
+    def raises_type_error(vocabulary, hospitals):
+        return {word for word in vocabulary if hospitals[word] == 1}  # une liste indexée par un mot : TypeError
+    failed_with(capsys, checks.check_hospital_specific_words(raises_type_error, VOCABULARY, HOSPITALS),
+                "lève `TypeError` sur l'exemple")
+    def fails_on_notebook(vocabulary, hospitals):
+        if len(vocabulary) != 6:
+            raise KeyError("stent")
+        return _specific(vocabulary, hospitals)
+    failed_with(capsys, checks.check_hospital_specific_words(fails_on_notebook, VOCABULARY, HOSPITALS),
+                "lève `KeyError` sur `vocabulary`")
+    def fails_in_float64(weights, num_clients):
+        if weights[0].dtype != np.float32:
+            raise ValueError("float32 attendu")
+        return _right_bytes(weights, num_clients)
+    failed_with(capsys, checks.check_bytes_per_round(fails_in_float64), "lève `ValueError`", "float64")
+    failed_with(capsys, checks.check_bytes_per_round(lambda weights, n: weights.nbytes * n * 2),
+                "lève `AttributeError`")

@@ -11,6 +11,21 @@ from . import ExerciseNotDone, call_answer, exercise_check, report
 NO_RETURN_HINT = "Votre fonction ne renvoie rien (None) : il manque `return` devant le résultat."
 
 
+def _call_safely(function, *args, name: str):
+    """(réponse, None), ou (None, l'erreur) si la fonction de l'apprenant lève une erreur (pas encore écrite : relancé)."""
+    try:
+        return call_answer(function, *args, name=name), None
+    except ExerciseNotDone:
+        raise
+    except Exception as error:  # noqa: BLE001 : toute erreur de l'apprenant devient un indice, sans planter
+        return None, error
+
+
+def _raises_hint(error, where: str) -> str:
+    return (f"Votre fonction lève `{type(error).__name__}` {where} : essayez-la dans sa cellule et lisez le message "
+            "d'erreur.")
+
+
 def _reference_specific_words(vocabulary, hospital_vocabularies) -> set:
     counts = Counter(word for words in hospital_vocabularies for word in set(words))
     return {word for word in vocabulary if counts[word] == 1}
@@ -31,10 +46,13 @@ def check_hospital_specific_words(hospital_specific_words, vocabulary, hospital_
     # « fracture » est dans le vocabulaire mais chez aucun hôpital ; « garcia » est chez un hôpital, hors du vocabulaire.
     toy_vocabulary = ["pain", "stent", "knee", "smith", "cast", "fracture"]
     toy_hospitals = [{"pain", "stent", "smith"}, {"pain", "knee", "cast"}, {"pain", "knee", "garcia"}]
-    toy_raw = call_answer(hospital_specific_words, toy_vocabulary, toy_hospitals, name="hospital_specific_words")
-    answer_raw = call_answer(hospital_specific_words, vocabulary, hospital_vocabularies, name="hospital_specific_words")
+    toy_raw, toy_error = _call_safely(hospital_specific_words, toy_vocabulary, toy_hospitals,
+                                      name="hospital_specific_words")
+    answer_raw, real_error = _call_safely(hospital_specific_words, vocabulary, hospital_vocabularies,
+                                          name="hospital_specific_words")
     toy, answer = _as_word_set(toy_raw), _as_word_set(answer_raw)
-    returns_nothing = toy_raw is None or answer_raw is None
+    raised = toy_error is not None or real_error is not None
+    returns_nothing = not raised and (toy_raw is None or answer_raw is None)
     is_set = toy is not None and answer is not None
     toy_set = toy if toy is not None else set()
     toy_ok = toy_set == {"stent", "smith", "cast"}
@@ -54,12 +72,17 @@ def check_hospital_specific_words(hospital_specific_words, vocabulary, hospital_
     toy_hint = ("Comptez, pour chaque mot du vocabulaire, le nombre d'hôpitaux dont l'ensemble de mots le contient ; "
                 "gardez ceux qui valent exactement 1." + "".join(" " + hint for hint in hints))
     real_hint = "Même calcul sur `vocabulary` et `hospital_vocabularies` (un ensemble de mots par hôpital)."
-    if returns_nothing:  # l'indice du premier point suffit
+    set_hint = "Renvoyez UN `set` de mots (des chaînes), pas un ensemble par hôpital ni des nombres."
+    if returns_nothing:
+        set_hint = NO_RETURN_HINT
+    elif toy_error is not None:
+        set_hint = _raises_hint(toy_error, "sur l'exemple (six mots, trois hôpitaux)")
+    elif real_error is not None:
+        set_hint = _raises_hint(real_error, "sur `vocabulary` et `hospital_vocabularies` du notebook")
+    if returns_nothing or raised:  # l'indice du premier point suffit
         toy_hint = real_hint = ""
     return report("Exercice 1 — les mots qui trahissent un hôpital", [
-        (is_set, "un seul ensemble de mots",
-         NO_RETURN_HINT if returns_nothing else
-         "Renvoyez UN `set` de mots (des chaînes), pas un ensemble par hôpital ni des nombres."),
+        (is_set, "un seul ensemble de mots", set_hint),
         (toy_ok, "exemple : « stent », « smith » (hôpital 0) et « cast » (hôpital 1) ne sont employés que par un hôpital",
          toy_hint),
         (real_ok, "sur le vocabulaire TF-IDF commun des hôpitaux du notebook", real_hint),
@@ -97,10 +120,12 @@ def check_bytes_per_round(bytes_per_round) -> bool:
     first_layer = weights[0].nbytes + weights[1].nbytes
     clients = 5
     expected = total * clients * 2
-    answer = call_answer(bytes_per_round, weights, clients, name="bytes_per_round")
-    with_two = call_answer(bytes_per_round, weights, 2, name="bytes_per_round")
-    in_doubles = call_answer(bytes_per_round, doubles, clients, name="bytes_per_round")
-    returns_nothing = any(value is None for value in (answer, with_two, in_doubles))
+    calls = {"un modèle à deux couches et 5 clients": (weights, clients), "2 clients": (weights, 2),
+             "des poids en float64": (doubles, clients)}
+    results = {where: _call_safely(bytes_per_round, *args, name="bytes_per_round") for where, args in calls.items()}
+    (answer, _), (with_two, _), (in_doubles, _) = results.values()
+    raised = next(((where, error) for where, (_, error) in results.items() if error is not None), None)
+    returns_nothing = raised is None and any(value is None for value in (answer, with_two, in_doubles))
     number = all(_is_number(value) for value in (answer, with_two, in_doubles))
     right = number and _same(answer, expected)
 
@@ -148,7 +173,8 @@ def check_bytes_per_round(bytes_per_round) -> bool:
         clients_hint = hint = dtype_hint = ""
     return report("Exercice 3 — le coût de communication d'un tour", [
         (number, "un nombre d'octets",
-         NO_RETURN_HINT if returns_nothing else "Renvoyez un nombre (un entier), pour chaque appel."),
+         NO_RETURN_HINT if returns_nothing else _raises_hint(raised[1], f"(appelée avec {raised[0]})") if raised
+         else "Renvoyez un nombre (un entier), pour chaque appel."),
         (scales, "proportionnel au nombre de clients (essayé avec 2 puis 5 clients)", clients_hint),
         (right, "poids × clients × 2 sens (entraînement), sur un modèle à deux couches et 5 clients", hint),
         (dtype_ok, "la taille dépend du type des nombres (float64 : deux fois plus d'octets que float32)", dtype_hint),
@@ -170,24 +196,33 @@ _ALL_NEGATIVE = pd.DataFrame({"local": [0.50, 0.60, 0.40], "fédéré": [0.45, 0
 # carré désignent Y ; la colonne de texte, X, comme la bonne réponse (une chaîne « 0.… » passe devant « -0.… »).
 _MIXED_SIGNS = pd.DataFrame({"local": [0.30, 0.70, 0.50], "fédéré": [0.40, 0.30, 0.55]}, index=["X", "Y", "Z"])
 _GAP_COLUMN = "écart fédéré − local [IC apparié]"
+# Intervalles des tableaux jouets : (écart − borne basse, borne haute − écart), ±0,10 par défaut. Asymétriques, pour
+# que la plus grande borne basse (B, R, Z) et la plus grande borne haute (G, Q, Z) ne désignent jamais la bonne
+# réponse (C, P, X) : la bonne réponse a un intervalle large du côté lu par l'erreur, un autre hôpital étroit.
+_INTERVAL_WIDTHS = {"B": (0.02, 0.10), "C": (0.30, 0.02), "G": (0.10, 0.25),
+                    "P": (0.30, 0.02), "Q": (0.10, 0.35), "R": (0.02, 0.08),
+                    "X": (0.20, 0.02), "Z": (0.02, 0.20)}
 
 
 def _with_gap_column(scores: pd.DataFrame) -> pd.DataFrame:
     """Le tableau jouet, avec une colonne de texte au format de celle de `own_scores` : « écart [basse ; haute] »."""
     table = scores.copy()
-    table[_GAP_COLUMN] = [f"{gap:.3f} [{gap - 0.1:.3f} ; {gap + 0.1:.3f}]"
-                          for gap in table["fédéré"] - table["local"]]
+    table[_GAP_COLUMN] = [
+        f"{gap:.3f} [{gap - _INTERVAL_WIDTHS.get(name, (0.1, 0.1))[0]:.3f} ; "
+        f"{gap + _INTERVAL_WIDTHS.get(name, (0.1, 0.1))[1]:.3f}]"
+        for name, gap in (table["fédéré"] - table["local"]).items()]
     return table
+
+
+def _largest_bound(table: pd.DataFrame, which: int) -> str:
+    """L'hôpital de la plus grande borne basse (which = 0) ou haute (which = 1) de l'intervalle de la colonne de texte."""
+    bounds = table[_GAP_COLUMN].map(lambda text: float(text.split("[")[1].rstrip("]").split(";")[which]))
+    return bounds.idxmax()
 
 
 def _call_on_table(function, table):
     """(réponse, None), ou (None, l'erreur) si la fonction lève une erreur sur ce tableau (pas encore écrite : relancé)."""
-    try:
-        return call_answer(function, table.copy(), name="most_helped_hospital"), None
-    except ExerciseNotDone:
-        raise
-    except Exception as error:  # noqa: BLE001 : toute erreur de l'apprenant devient un indice, sans planter
-        return None, error
+    return _call_safely(function, table.copy(), name="most_helped_hospital")
 
 
 def _hospital_name_problem(answer) -> str | None:
@@ -220,7 +255,8 @@ def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
     faible et meilleur score local, plus grand gain, plus grand rapport fédéré / local, gain normalisé, meilleur
     score fédéré et « local − fédéré » désignent des hôpitaux différents ; dans le second, tous les écarts sont
     négatifs, ce qui sépare la bonne réponse de la valeur absolue (ou du carré) de l'écart et de l'`idxmax` de la
-    colonne de texte. Les tableaux jouets ont la même colonne de texte que `own_scores` (« écart [basse ; haute] ») ;
+    colonne de texte. Les tableaux jouets ont la même colonne de texte que `own_scores` (« écart [basse ; haute] »),
+    aux intervalles asymétriques : la plus grande borne basse ou haute y désigne un autre hôpital que l'écart ;
     une fonction qui lève une erreur sur eux (un nom d'hôpital écrit en dur) reçoit un indice au lieu de planter.
     """
     tables = [_with_gap_column(toy) for toy in (_TOY_SCORES, _ALL_NEGATIVE, _MIXED_SIGNS)]
@@ -246,7 +282,12 @@ def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
 
     toy_ok = in_table and toy == "C"
     hint = "Calculez, pour chaque hôpital, « fédéré − local », puis prenez l'hôpital du plus grand écart (`.idxmax()`)."
-    if in_table and not toy_ok:
+    bound_answers = [tuple(_largest_bound(table, which) for table in tables) for which in (0, 1)]
+    if in_table and not toy_ok and (toy, negative, mixed) in bound_answers:
+        hint = ("Vous lisez la colonne de texte, mais vous prenez une borne de l'intervalle, pas l'écart observé : dans "
+                "« écart [basse ; haute] », c'est le premier nombre (ou calculez `scores[\"fédéré\"] - "
+                "scores[\"local\"]`).")
+    elif in_table and not toy_ok:
         hint = {
             "A": ("Vous avez pris le plus faible score local : l'hôpital le plus faible seul n'est pas forcément "
                   "celui qui gagne le plus. Calculez la différence « fédéré − local »."),
