@@ -207,10 +207,11 @@ _INTERVAL_WIDTHS = {"B": (0.02, 0.10), "C": (0.30, 0.02), "G": (0.10, 0.25),
 def _with_gap_column(scores: pd.DataFrame) -> pd.DataFrame:
     """Le tableau jouet, avec une colonne de texte au format de celle de `own_scores` : « écart [basse ; haute] »."""
     table = scores.copy()
-    table[_GAP_COLUMN] = [
-        f"{gap:.3f} [{gap - _INTERVAL_WIDTHS.get(name, (0.1, 0.1))[0]:.3f} ; "
-        f"{gap + _INTERVAL_WIDTHS.get(name, (0.1, 0.1))[1]:.3f}]"
-        for name, gap in (table["fédéré"] - table["local"]).items()]
+    texts = []
+    for name, gap in (table["fédéré"] - table["local"]).items():
+        below, above = _INTERVAL_WIDTHS.get(name, (0.1, 0.1))
+        texts.append(f"{gap:.3f} [{gap - below:.3f} ; {gap + above:.3f}]")
+    table[_GAP_COLUMN] = texts
     return table
 
 
@@ -265,8 +266,7 @@ def check_most_helped_hospital(most_helped_hospital, own_test_scores) -> bool:
         _call_on_table(most_helped_hospital, table) for table in tables)
     error = next(filter(None, (toy_error, negative_error, mixed_error)), None)
     if real_error is not None:
-        problem = (f"Votre fonction lève `{type(real_error).__name__}` sur `own_scores` : essayez-la dans la cellule "
-                   "de l'exercice et lisez le message d'erreur.")
+        problem = _raises_hint(real_error, "sur `own_scores`")
     elif error is not None:
         problem = (f"Votre fonction lève `{type(error).__name__}` sur un autre tableau (hôpitaux A à G, puis P à R) : "
                    "n'écrivez aucun nom d'hôpital en dur, calculez sur `scores` reçu.")

@@ -104,24 +104,19 @@ def in_process_backend():
     # gelés, les objets déjà là (TensorFlow, le notebook : des centaines de milliers) ne sont pas reparcourus à chaque fois.
     gc.freeze()
     try:
-        backend_class = _in_process_backend_class()
         module = sys.modules.get(RAY_BACKEND_MODULE)
-        if module is None:  # le vrai module importerait Ray : un remplaçant, retiré à la fin
-            stand_in = types.ModuleType(RAY_BACKEND_MODULE)
-            stand_in.RayBackend = backend_class
-            sys.modules[RAY_BACKEND_MODULE] = stand_in
-            try:
-                yield
-            finally:
-                if sys.modules.get(RAY_BACKEND_MODULE) is stand_in:
-                    del sys.modules[RAY_BACKEND_MODULE]
-        else:
-            original = module.RayBackend
-            module.RayBackend = backend_class
-            try:
-                yield
-            finally:
+        stand_in = module is None  # le vrai module importerait Ray : un remplaçant, retiré à la fin
+        if stand_in:
+            module = sys.modules[RAY_BACKEND_MODULE] = types.ModuleType(RAY_BACKEND_MODULE)
+        original = getattr(module, "RayBackend", None)
+        module.RayBackend = _in_process_backend_class()
+        try:
+            yield
+        finally:
+            if not stand_in:
                 module.RayBackend = original
+            elif sys.modules.get(RAY_BACKEND_MODULE) is module:
+                del sys.modules[RAY_BACKEND_MODULE]
     finally:
         gc.unfreeze()
         _IN_USE["running"] = False
